@@ -1,0 +1,215 @@
+/* store.h - the store facade: the only way front-ends and covectl reach a
+ * storage engine.
+ *
+ * The facade loads the engine (loader.c), and adds what no engine should
+ * repeat: argument checks and name validation/normalisation, quota checks,
+ * MIME parsing of appended mail into the cached structure, the POP3 maildrop
+ * lock and the IMAP expunge guard (lock.c), and change notification after
+ * every commit (notify.c). It does not speak any protocol.
+ *
+ * Errors are enum cove_store_err (cove/storage.h); store_last_error() gives a
+ * one-line detail for logs and covectl. Records returned by lookups and
+ * iterators are the engine's borrowed records, with the lifetimes stated in
+ * cove/storage.h ("Lifetimes").
+ *
+ * Loop affinity: single-threaded; open the store after fork().
+ */
+#ifndef COVE_STORE_H
+#define COVE_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cove/storage.h"
+
+struct cove_conf;
+struct pool;
+struct store;
+struct store_txn;
+struct store_iter;
+struct store_stream;
+struct store_lock;
+struct store_watch;
+
+/* ---- lifecycle ---- */
+
+/* Loads the engine named by conf->store.engine from conf->store.plugin_dir and
+   opens the store. With create, makes a new empty store (covectl init) and
+   fails with EXISTS if one is there. On failure returns -1 and *error_r is one
+   line naming the file, key or symbol at fault, e.g.
+   "cove.conf:3: [store] engine: plugin 'foo' not found in /usr/lib/cove/plugins
+   (cove_store_foo.so)"; the string is static or owned by error_pool. */
+int store_open(const struct cove_conf *conf, bool create, struct pool *error_pool,
+               struct store **store_r, const char **error_r);
+void store_close(struct store **store);
+
+/* The engine's name and version ("lmdb", "0.1.0"). */
+const char *store_engine_name(const struct store *store);
+const char *store_engine_version(const struct store *store);
+
+/* One line describing the last failure on this handle (never NULL). */
+const char *store_last_error(struct store *store);
+
+/* ---- transactions ---- */
+
+enum cove_store_err store_txn_begin(struct store *store, bool write, struct store_txn **txn_r);
+/* Commits and then publishes a change notification for every user touched
+   in the txn. *txn is NULL afterwards. nosync: see COVE_STORE_COMMIT_NOSYNC
+   (call store_sync() before acknowledging). */
+enum cove_store_err store_txn_commit(struct store_txn **txn);
+enum cove_store_err store_txn_commit_nosync(struct store_txn **txn);
+enum cove_store_err store_sync(struct store *store);
+void store_txn_abort(struct store_txn **txn);
+struct store *store_txn_store(struct store_txn *txn);
+
+/* ---- names ---- */
+
+/* Checks and normalises a user name "local@domain": lower-cases the domain,
+   refuses empty parts, spaces, control characters and over-long names.
+   Returns false with *error_r (static) on bad input; *normal_r in pool. */
+bool store_user_name_normalize(struct pool *pool, const char *name, const char **normal_r,
+                               const char **error_r);
+/* Same for mailbox names: '/'-separated, valid UTF-8, no empty component, no
+   control characters; any case of "inbox" as the first component becomes
+   "INBOX". */
+bool store_mailbox_name_normalize(struct pool *pool, const char *name, const char **normal_r,
+                                  const char **error_r);
+
+/* ---- users ---- */
+
+enum cove_store_err store_user_create(struct store_txn *txn, const char *name,
+                                      const char *password_hash, const char *scram_secret,
+                                      uint32_t *user_id_r);
+enum cove_store_err store_user_lookup(struct store_txn *txn, const char *name,
+                                      const struct cove_store_user **user_r);
+enum cove_store_err store_user_get(struct store_txn *txn, uint32_t user_id,
+                                   const struct cove_store_user **user_r);
+enum cove_store_err store_user_set_password(struct store_txn *txn, uint32_t user_id,
+                                            const char *password_hash,
+                                            const char *scram_secret);
+/* 0 means unlimited. */
+enum cove_store_err store_user_set_quota(struct store_txn *txn, uint32_t user_id,
+                                         uint64_t bytes, uint64_t messages);
+enum cove_store_err store_user_delete(struct store_txn *txn, uint32_t user_id);
+enum cove_store_err store_user_iter_init(struct store_txn *txn, struct store_iter **iter_r);
+enum cove_store_err store_user_iter_next(struct store_iter *iter,
+                                         const struct cove_store_user **user_r);
+
+/* The mailboxes every new user gets: INBOX plus Drafts, Sent, Trash, Junk and
+   Archive with their special-use attributes. store_user_create() makes them. */
+
+/* ---- mailboxes ---- */
+
+/* Creates name and any missing parents. EXISTS if name exists. */
+enum cove_store_err store_mailbox_create(struct store_txn *txn, uint32_t user_id,
+                                         const char *name, uint32_t special_use,
+                                         uint32_t *mailbox_id_r);
+enum cove_store_err store_mailbox_lookup(struct store_txn *txn, uint32_t user_id,
+                                         const char *name,
+                                         const struct cove_store_mailbox **mailbox_r);
+enum cove_store_err store_mailbox_get(struct store_txn *txn, uint32_t mailbox_id,
+                                      const struct cove_store_mailbox **mailbox_r);
+/* Renames with children. Renaming INBOX follows RFC 3501 §6.3.5: its messages
+   move to the new mailbox and INBOX stays, empty. */
+enum cove_store_err store_mailbox_rename(struct store_txn *txn, uint32_t user_id,
+                                         const char *old_name, const char *new_name);
+/* Deletes a mailbox and its messages; NOPERM for INBOX. */
+enum cove_store_err store_mailbox_delete(struct store_txn *txn, uint32_t user_id,
+                                         const char *name);
+enum cove_store_err store_mailbox_iter_init(struct store_txn *txn, uint32_t user_id,
+                                            struct store_iter **iter_r);
+enum cove_store_err store_mailbox_iter_next(struct store_iter *iter,
+                                            const struct cove_store_mailbox **mailbox_r);
+enum cove_store_err store_subscription_set(struct store_txn *txn, uint32_t user_id,
+                                           const char *name, bool subscribed);
+enum cove_store_err store_subscription_iter_init(struct store_txn *txn, uint32_t user_id,
+                                                 struct store_iter **iter_r);
+enum cove_store_err store_subscription_iter_next(struct store_iter *iter, const char **name_r);
+
+/* ---- messages ---- */
+
+struct store_append {
+        const struct cove_store_part *parts;   /* concatenated = the message */
+        size_t part_count;
+        uint32_t flags;
+        const char *const *keywords;
+        size_t keyword_count;
+        int64_t internal_date;   /* 0: now */
+        int32_t internal_tz;
+        const char *uidl;        /* POP3 UIDL override or NULL */
+};
+
+/* Parses the message (cached structure), checks the owner's quota
+   (OVERQUOTA) and appends. */
+enum cove_store_err store_msg_append(struct store_txn *txn, uint32_t mailbox_id,
+                                     const struct store_append *msg,
+                                     struct cove_store_saved *saved_r);
+enum cove_store_err store_msg_get(struct store_txn *txn, uint32_t mailbox_id, uint32_t uid,
+                                  const struct cove_store_msg **msg_r);
+enum cove_store_err store_msg_iter_init(struct store_txn *txn, uint32_t mailbox_id,
+                                        uint32_t uid_first, uint32_t uid_last,
+                                        struct store_iter **iter_r);
+enum cove_store_err store_msg_iter_next(struct store_iter *iter,
+                                        const struct cove_store_msg **msg_r);
+enum cove_store_err store_msg_update_flags(struct store_txn *txn, uint32_t mailbox_id,
+                                           uint32_t uid, enum cove_store_flag_op op,
+                                           uint32_t flags, const char *const *keywords,
+                                           size_t keyword_count, uint64_t *modseq_r);
+/* Expunge from INBOX takes the expunge guard for the rest of the txn: INUSE
+   while a POP3 session holds the maildrop, unless this txn holds that lock
+   (store_txn_hold_maildrop). */
+enum cove_store_err store_msg_expunge(struct store_txn *txn, uint32_t mailbox_id,
+                                      uint32_t uid);
+enum cove_store_err store_msg_copy(struct store_txn *txn, uint32_t src_mailbox_id,
+                                   uint32_t uid, uint32_t dst_mailbox_id,
+                                   struct cove_store_saved *saved_r);
+/* Guarded like expunge when the source is INBOX; quota-neutral. */
+enum cove_store_err store_msg_move(struct store_txn *txn, uint32_t src_mailbox_id,
+                                   uint32_t uid, uint32_t dst_mailbox_id,
+                                   struct cove_store_saved *saved_r);
+enum cove_store_err store_change_iter_init(struct store_txn *txn, uint32_t mailbox_id,
+                                           uint64_t since_modseq, struct store_iter **iter_r);
+enum cove_store_err store_change_iter_next(struct store_iter *iter,
+                                           const struct cove_store_change **change_r);
+void store_iter_deinit(struct store_iter **iter);
+
+/* Message bytes, streamed (no txn needed; pins no snapshot). */
+enum cove_store_err store_stream_open(struct store *store, uint32_t mailbox_id, uint32_t uid,
+                                      struct store_stream **stream_r, uint64_t *size_r);
+enum cove_store_err store_stream_read(struct store_stream *stream, uint64_t offset,
+                                      const void **data_r, size_t *len_r);
+void store_stream_close(struct store_stream **stream);
+
+/* ---- delivery (covectl deliver, cove-lmtpd) ---- */
+
+/* Delivers one message to user `name` into `mailbox` (NULL: INBOX; a mailbox
+   that does not exist falls back to INBOX), in its own write txn, durable on
+   return. Codes: NOTFOUND unknown user, OVERQUOTA, TEMP, INTERNAL. */
+enum cove_store_err store_deliver(struct store *store, const char *name, const char *mailbox,
+                                  const struct cove_store_part *parts, size_t part_count,
+                                  struct cove_store_saved *saved_r);
+
+/* ---- POP3 maildrop lock and change notification ---- */
+
+/* Exclusive, non-waiting; INUSE when another session holds it (or an expunge
+   is running). Released by store_lock_release() or the holder's death. */
+enum cove_store_err store_maildrop_lock(struct store *store, uint32_t user_id,
+                                        struct store_lock **lock_r);
+void store_lock_release(struct store_lock **lock);
+/* Declares that txn runs on behalf of the holder of `lock` (POP3 QUIT), so
+   its INBOX expunges skip the guard. */
+void store_txn_hold_maildrop(struct store_txn *txn, struct store_lock *lock);
+
+/* Watches a user's mailboxes: the fd becomes readable within milliseconds of
+   any commit touching that user, from any process. Drain after waking. */
+enum cove_store_err store_watch_start(struct store *store, uint32_t user_id,
+                                      struct store_watch **watch_r);
+int store_watch_fd(const struct store_watch *watch);
+void store_watch_drain(struct store_watch *watch);
+void store_watch_stop(struct store_watch **watch);
+
+/* ---- statistics ---- */
+enum cove_store_err store_stats(struct store *store, struct cove_store_stats *stats_r);
+
+#endif
