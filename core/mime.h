@@ -36,7 +36,7 @@ struct pool;
  *
  * body_lines is the number of lines in the body: the number of LF bytes in
  * it, plus one when the body is not empty and does not end with LF. It is
- * computed for every part; IMAP reports it for text/* and message/rfc822.
+ * computed for every part; IMAP reports it for text parts and message/rfc822.
  *
  * Children:
  *   - multipart/<any>: one child per body part, in order.
