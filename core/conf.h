@@ -14,6 +14,7 @@
 #include <stddef.h>
 
 struct pool;
+struct conf_lines;
 
 /* A key = value line kept verbatim (engine options of [store]). */
 struct conf_option {
@@ -70,6 +71,11 @@ struct cove_conf {
                 size_t max_message_size;  /* bytes; default 50 MB */
                 size_t max_literal;       /* bytes; default = max_message_size */
         } limits;
+
+        /* Private to conf.c: where each key was set. Use conf_key_line().
+           NULL in a hand-built struct (tests); then only engine options have
+           line numbers. */
+        const struct conf_lines *lines;
 };
 
 /* Parses the file at path. On success stores a struct allocated in pool (all
@@ -85,6 +91,20 @@ int conf_parse(struct pool *pool, const char *name, const char *text, size_t len
 
 /* Looks up an engine option of [store]; NULL when absent. */
 const struct conf_option *conf_store_option(const struct cove_conf *conf, const char *key);
+
+/* Returns the line of the file where [section] key was set, or 0 when the
+   key was absent (a default applies) or the section/key is unknown. Engine
+   options of [store] are found too. */
+unsigned conf_key_line(const struct cove_conf *conf, const char *section, const char *key);
+
+/* Formats an error about a config value in the standard one-line form
+   "FILE:LINE: [section] key: reason" ("FILE: [section] key: reason" when the
+   key was not in the file; "[section]: reason" when key is NULL), for modules
+   that check values only they understand (engines, TLS, listen). The string is
+   allocated from pool. */
+const char *conf_error(struct pool *pool, const struct cove_conf *conf, const char *section,
+                       const char *key, const char *fmt, ...)
+        __attribute__((format(printf, 5, 6)));
 
 /* The default path of the config file ("/etc/cove/cove.conf"). */
 #define CONF_DEFAULT_PATH "/etc/cove/cove.conf"
