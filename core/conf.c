@@ -7,17 +7,15 @@
  */
 #include "conf.h"
 
-#include <arpa/inet.h>
-#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "buf.h"
+#include "conf-private.h"
 #include "log.h"
 #include "pool.h"
 
@@ -31,11 +29,6 @@
 #define CONF_MAX_ADDRS 64               /* addresses in one list */
 #define CONF_MAX_KEYS 8                 /* keys in one section table */
 #define CONF_ECHO_MAX 64                /* bytes of a bad value quoted in an error */
-#define CONF_UNIX_PATH_MAX 107          /* sizeof(sun_path) - 1 on Linux */
-
-#define CONF_KIB ((uint64_t)1024)
-#define CONF_MIB (CONF_KIB * 1024)
-#define CONF_GIB (CONF_MIB * 1024)
 
 enum conf_type {
         CONF_TYPE_STRING,       /* const char *, never empty */
@@ -70,11 +63,6 @@ struct conf_section {
         const struct conf_key *keys;
         size_t key_count;
         bool engine_options;    /* unknown keys are engine options, not errors */
-};
-
-struct conf_unit {
-        char suffix;            /* '\0': no suffix */
-        uint64_t factor;
 };
 
 static int check_engine_name(const char *value, const char **reason_r);
@@ -182,13 +170,6 @@ struct conf_lines {
         unsigned line[CONF_SECTION_COUNT][CONF_MAX_KEYS];  /* 0: not set */
 };
 
-static const struct conf_unit size_units[] = {
-        { '\0', 1 }, { 'k', CONF_KIB }, { 'm', CONF_MIB }, { 'g', CONF_GIB },
-};
-static const struct conf_unit duration_units[] = {
-        { '\0', 1 }, { 's', 1 }, { 'm', 60 }, { 'h', 3600 },
-};
-
 /* ---- parser state ------------------------------------------------------ */
 
 struct conf_parser {
@@ -282,69 +263,12 @@ static int check_tls_version(const char *value, const char **reason_r)
         return -1;
 }
 
-static bool parse_bool(const char *value, bool *value_r)
-{
-        static const char *const yes[] = { "yes", "true", "on", "1" };
-        static const char *const no[] = { "no", "false", "off", "0" };
-        for (size_t i = 0; i < N_ELEMENTS(yes); i++) {
-                if (str_eq_nocase(value, yes[i])) {
-                        *value_r = true;
-                        return true;
-                }
-                if (str_eq_nocase(value, no[i])) {
-                        *value_r = false;
-                        return true;
-                }
-        }
-        return false;
-}
-
-/* Digits with an optional one-letter unit suffix (case-insensitive). */
-static bool parse_scaled(const char *value, const struct conf_unit *units, size_t unit_count,
-                         uint64_t *value_r)
-{
-        size_t digits = strspn(value, "0123456789");
-        const char *suffix = value + digits;
-        if (suffix[0] != '\0' && suffix[1] != '\0')
-                return false;
-        uint64_t n;
-        if (!str_to_u64_n(value, digits, &n))
-                return false;
-        char unit = (char)tolower((unsigned char)suffix[0]);
-        for (size_t i = 0; i < unit_count; i++) {
-                if (units[i].suffix != unit)
-                        continue;
-                if (n > UINT64_MAX / units[i].factor)
-                        n = UINT64_MAX;     /* saturate: reported as out of range */
-                else
-                        n *= units[i].factor;
-                *value_r = n;
-                return true;
-        }
-        return false;
-}
-
-/* A byte count in the largest unit that divides it exactly ("64k", "512"). */
-static const char *format_size(struct pool *pool, uint64_t n)
-{
-        static const struct { char suffix; uint64_t factor; } units[] = {
-                { 'G', CONF_GIB }, { 'M', CONF_MIB }, { 'k', CONF_KIB },
-        };
-        for (size_t i = 0; i < N_ELEMENTS(units); i++) {
-                if (n != 0 && n % units[i].factor == 0)
-                        return pool_printf(pool, "%llu%c",
-                                           (unsigned long long)(n / units[i].factor),
-                                           units[i].suffix);
-        }
-        return pool_printf(pool, "%llu", (unsigned long long)n);
-}
-
 static const char *range_text(struct pool *pool, const struct conf_key *key)
 {
         switch (key->type) {
         case CONF_TYPE_SIZE:
-                return pool_printf(pool, "%s-%s bytes", format_size(pool, key->min),
-                                   format_size(pool, key->max));
+                return pool_printf(pool, "%s-%s bytes", conf_value_format_size(pool, key->min),
+                                   conf_value_format_size(pool, key->max));
         case CONF_TYPE_DURATION:
                 return pool_printf(pool, "%llu-%llu seconds", (unsigned long long)key->min,
                                    (unsigned long long)key->max);
@@ -352,117 +276,6 @@ static const char *range_text(struct pool *pool, const struct conf_key *key)
                 return pool_printf(pool, "%llu-%llu", (unsigned long long)key->min,
                                    (unsigned long long)key->max);
         }
-}
-
-static bool host_name_valid(const char *host, size_t len)
-{
-        size_t label = 0;
-        if (len == 0 || len > 253)
-                return false;
-        for (size_t i = 0; i < len; i++) {
-                char c = host[i];
-                if (c == '.') {
-                        if (label == 0 || host[i - 1] == '-')
-                                return false;
-                        label = 0;
-                        continue;
-                }
-                bool alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-                             (c >= '0' && c <= '9');
-                if (!alnum && !(c == '-' && label > 0))
-                        return false;
-                if (++label > 63)
-                        return false;
-        }
-        return label > 0 && host[len - 1] != '-';
-}
-
-/* Checks the host part of HOST:PORT (an IPv4 literal or a host name). */
-static int check_host(const char *host, size_t len, const char **reason_r)
-{
-        char ip[INET_ADDRSTRLEN];
-        struct in_addr in4;
-        if (len == 0) {
-                *reason_r = "missing host (use 0.0.0.0 or [::] for every address)";
-                return -1;
-        }
-        if (strspn(host, "0123456789.") >= len) {
-                if (len < sizeof(ip)) {
-                        memcpy(ip, host, len);
-                        ip[len] = '\0';
-                        if (inet_pton(AF_INET, ip, &in4) == 1)
-                                return 0;
-                }
-                *reason_r = "bad IPv4 address";
-                return -1;
-        }
-        if (!host_name_valid(host, len)) {
-                *reason_r = "bad host name";
-                return -1;
-        }
-        return 0;
-}
-
-static int check_v6(const char *host, size_t len, const char **reason_r)
-{
-        char ip[INET6_ADDRSTRLEN];
-        struct in6_addr in6;
-        if (len > 0 && len < sizeof(ip)) {
-                memcpy(ip, host, len);
-                ip[len] = '\0';
-                if (inet_pton(AF_INET6, ip, &in6) == 1)
-                        return 0;
-        }
-        *reason_r = "bad IPv6 address";
-        return -1;
-}
-
-/* Syntax of one listen address: HOST:PORT, [V6]:PORT or unix:/abs/path. */
-static int check_addr(const char *addr, const char **reason_r)
-{
-        const char *port;
-        if (strncmp(addr, "unix:", 5) == 0) {
-                if (addr[5] != '/')
-                        *reason_r = "unix socket path must be absolute";
-                else if (strlen(addr + 5) > CONF_UNIX_PATH_MAX)
-                        *reason_r = "unix socket path longer than 107 bytes";
-                else
-                        return 0;
-                return -1;
-        }
-        if (addr[0] == '[') {
-                const char *close = strchr(addr, ']');
-                if (close == NULL) {
-                        *reason_r = "missing ']'";
-                        return -1;
-                }
-                if (check_v6(addr + 1, (size_t)(close - addr - 1), reason_r) < 0)
-                        return -1;
-                if (close[1] != ':') {
-                        *reason_r = "expected :PORT after ']'";
-                        return -1;
-                }
-                port = close + 2;
-        } else {
-                const char *colon = strrchr(addr, ':');
-                if (colon == NULL) {
-                        *reason_r = "expected HOST:PORT, [IPv6]:PORT or unix:/path";
-                        return -1;
-                }
-                if (memchr(addr, ':', (size_t)(colon - addr)) != NULL) {
-                        *reason_r = "IPv6 addresses need brackets, as in [::1]:143";
-                        return -1;
-                }
-                if (check_host(addr, (size_t)(colon - addr), reason_r) < 0)
-                        return -1;
-                port = colon + 1;
-        }
-        uint64_t n;
-        if (!str_to_u64(port, &n) || n < 1 || n > 65535) {
-                *reason_r = "port must be 1-65535";
-                return -1;
-        }
-        return 0;
 }
 
 static int parse_addrs(struct conf_parser *p, const struct conf_key *key, char *value,
@@ -483,7 +296,7 @@ static int parse_addrs(struct conf_parser *p, const struct conf_key *key, char *
                 if (count == CONF_MAX_ADDRS)
                         return conf_fail(p, key->name, "more than %d addresses",
                                          CONF_MAX_ADDRS);
-                if (check_addr(item, &reason) < 0)
+                if (conf_value_check_addr(item, &reason) < 0)
                         return conf_fail(p, key->name, "bad address %s: %s",
                                          conf_echo(p->pool, item), reason);
                 addrs[count++] = pool_strdup(p->pool, item);
@@ -525,7 +338,7 @@ static int key_set(struct conf_parser *p, const struct conf_key *key, char *valu
                 *(const char **)field = pool_strdup(p->pool, value);
                 return 0;
         case CONF_TYPE_BOOL:
-                if (!parse_bool(value, (bool *)field))
+                if (!conf_value_bool(value, (bool *)field))
                         return conf_fail(p, key->name, "bad value %s: expected "
                                          "yes/no/true/false/on/off/1/0",
                                          conf_echo(p->pool, value));
@@ -536,13 +349,13 @@ static int key_set(struct conf_parser *p, const struct conf_key *key, char *valu
                                          conf_echo(p->pool, value));
                 return store_number(p, key, value, n, field);
         case CONF_TYPE_SIZE:
-                if (!parse_scaled(value, size_units, N_ELEMENTS(size_units), &n))
+                if (!conf_value_size(value, &n))
                         return conf_fail(p, key->name, "bad value %s: expected a size "
                                          "such as 512, 64k, 50M or 1G",
                                          conf_echo(p->pool, value));
                 return store_number(p, key, value, n, field);
         case CONF_TYPE_DURATION:
-                if (!parse_scaled(value, duration_units, N_ELEMENTS(duration_units), &n))
+                if (!conf_value_duration(value, &n))
                         return conf_fail(p, key->name, "bad value %s: expected a duration "
                                          "such as 90, 90s, 30m or 2h",
                                          conf_echo(p->pool, value));
