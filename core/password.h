@@ -16,8 +16,8 @@ struct pool;
 
 /* Longest password accepted for hashing or verification, in bytes. Longer
    input fails (hash) or never matches (verify): it bounds the work a client
-   can cause. */
-#define PASSWORD_MAX_LEN 1024
+   can cause, and stays below libcrypt's passphrase limit. */
+#define PASSWORD_MAX_LEN 256
 /* Longest stored hash or SCRAM secret string accepted, in bytes. */
 #define PASSWORD_HASH_MAX_LEN 512
 
