@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "conf-private.h"
 #include "conf.h"
 #include "pool.h"
 
@@ -558,4 +559,48 @@ Test(conf, long_bad_value_is_shortened_in_message)
         cr_expect_str_eq(err, pool_printf(pool, "t.conf:4: [server] log_level: bad value "
                                           "'%.64s...': expected error, warn, info or debug",
                                           value));
+}
+
+/* ---- value helpers (conf-private.h) --------------------------------------- */
+
+Test(conf, value_helpers)
+{
+        uint64_t n = 0;
+        cr_expect(conf_value_size("16G", &n));
+        cr_expect_eq(n, 16 * CONF_GIB);
+        cr_expect(conf_value_size("99999999999999999G", &n));
+        cr_expect_eq(n, UINT64_MAX, "a scaled overflow saturates");
+        cr_expect_not(conf_value_size("", &n));
+        cr_expect_not(conf_value_size("k", &n));
+        cr_expect_not(conf_value_size("1kb", &n));
+        cr_expect_not(conf_value_size("1 k", &n));
+        cr_expect_not(conf_value_size("+1", &n));
+        cr_expect_not(conf_value_duration("1d", &n));
+        cr_expect(conf_value_duration("2M", &n));
+        cr_expect_eq(n, 120);
+        bool b = true;
+        cr_expect_not(conf_value_bool("", &b));
+        cr_expect_not(conf_value_bool("yess", &b));
+        cr_expect_str_eq(conf_value_format_size(pool, 0), "0");
+        cr_expect_str_eq(conf_value_format_size(pool, 1000), "1000");
+        cr_expect_str_eq(conf_value_format_size(pool, 3 * CONF_MIB), "3M");
+        cr_expect_str_eq(conf_value_format_size(pool, CONF_GIB + CONF_KIB), "1048577k");
+}
+
+Test(conf, good_addresses)
+{
+        static const char *const good[] = {
+                "127.0.0.1:65535", "0.0.0.0:1", "[::]:143", "[fe80::1]:993",
+                "[::ffff:192.0.2.1]:25", "mail-1.example.org:24", "localhost:110",
+                "x:1", "unix:/", "unix:/run/cove/lmtp.sock",
+        };
+        for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+                const char *reason = NULL;
+                cr_expect_eq(conf_value_check_addr(good[i], &reason), 0, "%s: %s", good[i],
+                             reason == NULL ? "" : reason);
+        }
+        const char *reason = NULL;
+        cr_expect_eq(conf_value_check_addr("a-.b:1", &reason), -1);
+        cr_expect_eq(conf_value_check_addr("1.2.3:1", &reason), -1);
+        cr_expect_str_eq(reason, "bad IPv4 address");
 }
