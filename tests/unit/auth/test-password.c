@@ -167,6 +167,13 @@ Test(password, dovecot_imports)
         cr_assert(password_verify("test", "{CRYPT}$1$GgvxyNz8$OjZhLh4P.gF1lxYEbLZ3e/"));
         /* The prefix must match the crypt id inside. */
         cr_assert_not(password_verify("test", "{SHA512-CRYPT}$1$GgvxyNz8$OjZhLh4P.gF1lxYEbLZ3e/"));
+        char setting[256];
+        struct crypt_data *d = pool_alloc(pool, sizeof(*d));
+        cr_assert_not_null(crypt_gensalt_rn("$2y$", 4, NULL, 0, setting, sizeof(setting)));
+        const char *blf = pool_printf(pool, "{BLF-CRYPT}%s", crypt_rn("test", setting, d,
+                                                                        sizeof(*d)));
+        cr_assert(password_verify("test", blf), "%s", blf);
+        cr_assert_not(password_verify("test2", blf));
         const char *sha = hash_with(PASSWORD_SCHEME_SHA512_CRYPT, 1000, "test");
         cr_assert(password_verify("test", pool_printf(pool, "{SHA512-CRYPT}%s", sha)));
         const char *error;
@@ -315,4 +322,35 @@ Test(password, scram_secret_malformed)
                 cr_assert_not(password_scram_verify("x", bad[i]));
         }
         cr_assert_eq(password_scram_secret_parse(pool, NULL, &scram, &error), -1);
+}
+
+/* Mutations of valid stored strings: never a crash, never a match. */
+Test(password, mutated_hashes_never_crash)
+{
+        static const char *const seeds[] = {
+                "$pbkdf2-sha256$i=100000$AQIDBAUGBwgJCgsMDQ4PEA==$"
+                "+NlmGqf7yDUgZxRD5u3v2HZ6pXiVxKd71eLLlO+rzjA=",
+                "{PBKDF2}$1$bUnT4Pl7yFtYX0KU$5000$50a83cafdc517b9f46519415e53c6a858908680a",
+                "$6$rounds=1000$saltstring$svn8UoSVapNtMuq1ukKS4tPQd8iKwSMHWjl/O817G3uBnIFNjn",
+                "SCRAM-SHA-256$4096:W22ZaJ0SNY7soEsUEjb6gQ==$"
+                "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=:"
+                "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
+        };
+        unsigned state = 99;
+        char buf[200];
+        for (int iter = 0; iter < 400; iter++) {
+                const char *seed = seeds[iter % 4];
+                size_t len = strlen(seed);
+                memcpy(buf, seed, len + 1);
+                for (int m = 0; m < 3; m++) {
+                        state = state * 1103515245u + 12345u;
+                        size_t at = (state >> 8) % len;
+                        buf[at] = (char)(33 + (state >> 16) % 94);
+                }
+                struct password_scram scram;
+                const char *error;
+                (void)password_hash_check(buf, &error);
+                (void)password_scram_secret_parse(pool, buf, &scram, &error);
+                cr_assert_not(password_verify("not the password", buf), "'%s'", buf);
+        }
 }
