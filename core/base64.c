@@ -108,6 +108,11 @@ int base64_decode(struct pool *pool, const char *src, size_t src_len, size_t max
 {
         size_t out_len;
 
+        /* Refuse hopelessly long input before scanning it. */
+        if (src_len / 4 * 3 > max_len + 2) {
+                *error_r = "base64 data too long";
+                return -1;
+        }
         if (!base64_check(src, src_len, &out_len)) {
                 *error_r = "invalid base64";
                 return -1;
