@@ -453,7 +453,7 @@ struct cove_store_ops {
                                            uint32_t uid, struct cove_store_stream **stream_r,
                                            uint64_t *size_r);
         /** Returns bytes starting at `offset` (any offset; use it for partial
-         * fetches): *data_r/*len_r is the longest convenient run, possibly short
+         * fetches): *data_r and *len_r give the longest convenient run, possibly short
          * of the end. *len_r == 0 means offset >= size. The data is valid until
          * the next call on this stream or its close.
          * @return OK, EXPUNGED (the message went away meanwhile), CORRUPT */

@@ -1,0 +1,295 @@
+/* store-txn.c - facade transactions, the POP3 maildrop lock, expunge guards,
+ * change watches and the publish-after-commit rule.
+ *
+ * Owns: which users a txn touched, which guards it holds, and picking the
+ * engine's lock/notify ops or the host-local ones (lock.c, notify.c). Does not
+ * decide what needs a guard: store-mailbox.c and store-msg.c ask for one.
+ */
+#include "store-private.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "lock.h"
+#include "log.h"
+#include "notify.h"
+#include "pool.h"
+
+/* ---- transactions ---- */
+
+enum cove_store_err store_txn_begin(struct store *store, bool write, struct store_txn **txn_r)
+{
+        *txn_r = NULL;
+        struct cove_store_txn *etxn = NULL;
+        enum cove_store_err err = store->ops->txn_begin(
+                store->engine, write ? COVE_STORE_TXN_WRITE : COVE_STORE_TXN_READ, &etxn);
+        if (err != COVE_STORE_OK)
+                return store_engine_fail(store, err, "begin transaction");
+        struct pool *pool = pool_create("store txn", 2048);
+        struct store_txn *txn = pool_alloc(pool, sizeof(*txn));
+        txn->store = store;
+        txn->engine = etxn;
+        txn->pool = pool;
+        txn->write = write;
+        *txn_r = txn;
+        return COVE_STORE_OK;
+}
+
+struct store *store_txn_store(struct store_txn *txn)
+{
+        return txn->store;
+}
+
+enum cove_store_err store_txn_need_write(struct store_txn *txn, const char *what)
+{
+        if (txn->write)
+                return COVE_STORE_OK;
+        return store_fail(txn->store, COVE_STORE_NOPERM, "%s: read-only transaction", what);
+}
+
+void store_txn_touch(struct store_txn *txn, uint32_t user_id)
+{
+        for (size_t i = 0; i < txn->touched_count; i++) {
+                if (txn->touched[i] == user_id)
+                        return;
+        }
+        if (txn->touched_count == txn->touched_cap) {
+                size_t cap = txn->touched_cap == 0 ? 4 : txn->touched_cap * 2;
+                txn->touched = pool_realloc(txn->pool, txn->touched,
+                                            txn->touched_cap * sizeof(*txn->touched),
+                                            cap * sizeof(*txn->touched));
+                txn->touched_cap = cap;
+        }
+        txn->touched[txn->touched_count++] = user_id;
+}
+
+static void publish(struct store *store, uint32_t user_id, struct pool *pool)
+{
+        if (store->local_notify) {
+                const char *error;
+                if (notify_publish(store->state_dir, user_id, pool, &error) < 0)
+                        log_warn("store: notify user=%u: %s", user_id, error);
+                return;
+        }
+        enum cove_store_err err = store->ops->notify_publish(store->engine, user_id);
+        if (err != COVE_STORE_OK)
+                log_warn("store: notify user=%u: %s: %s", user_id, cove_store_strerror(err),
+                         store->ops->last_error(store->engine));
+}
+
+/* Ends txn: drops the guards (after the commit, so no POP3 session can lock
+   and read the maildrop before our expunges are visible) and frees it. */
+static void txn_free(struct store_txn **txnp)
+{
+        struct store_txn *txn = *txnp;
+        *txnp = NULL;
+        for (size_t i = 0; i < txn->guard_count; i++)
+                store_lock_release(&txn->guards[i]);
+        struct pool *pool = txn->pool;
+        pool_destroy(&pool);
+}
+
+static enum cove_store_err txn_commit(struct store_txn **txnp, unsigned flags)
+{
+        struct store_txn *txn = *txnp;
+        struct store *store = txn->store;
+        enum cove_store_err err = store->ops->txn_commit(&txn->engine, flags);
+        txn->engine = NULL;
+        if (err != COVE_STORE_OK) {
+                store_engine_fail(store, err, "commit");
+        } else {
+                for (size_t i = 0; i < txn->touched_count; i++)
+                        publish(store, txn->touched[i], txn->pool);
+        }
+        txn_free(txnp);
+        return err;
+}
+
+enum cove_store_err store_txn_commit(struct store_txn **txn)
+{
+        return txn_commit(txn, 0);
+}
+
+enum cove_store_err store_txn_commit_nosync(struct store_txn **txn)
+{
+        return txn_commit(txn, COVE_STORE_COMMIT_NOSYNC);
+}
+
+void store_txn_abort(struct store_txn **txnp)
+{
+        struct store_txn *txn = *txnp;
+        if (txn == NULL)
+                return;
+        if (txn->engine != NULL)
+                txn->store->ops->txn_abort(&txn->engine);
+        txn_free(txnp);
+}
+
+enum cove_store_err store_sync(struct store *store)
+{
+        /* Without sync the engine flushed at every commit already. */
+        if (store->ops->sync == NULL)
+                return COVE_STORE_OK;
+        enum cove_store_err err = store->ops->sync(store->engine);
+        if (err != COVE_STORE_OK)
+                return store_engine_fail(store, err, "sync");
+        return COVE_STORE_OK;
+}
+
+enum cove_store_err store_mailbox_owner(struct store_txn *txn, uint32_t mailbox_id,
+                                        uint32_t *user_id_r, bool *is_inbox_r)
+{
+        if (txn->cache_mailbox_id == 0 || txn->cache_mailbox_id != mailbox_id) {
+                const struct cove_store_mailbox *mb;
+                enum cove_store_err err = txn->store->ops->mailbox_get(txn->engine, mailbox_id,
+                                                                       &mb);
+                if (err != COVE_STORE_OK)
+                        return store_engine_fail(txn->store, err,
+                                                 pool_printf(txn->pool, "mailbox %u",
+                                                             mailbox_id));
+                txn->cache_mailbox_id = mailbox_id;
+                txn->cache_user_id = mb->user_id;
+                txn->cache_is_inbox = strcmp(mb->name, "INBOX") == 0;
+        }
+        *user_id_r = txn->cache_user_id;
+        *is_inbox_r = txn->cache_is_inbox;
+        return COVE_STORE_OK;
+}
+
+/* ---- locks ---- */
+
+static enum cove_store_err lock_take(struct store *store, uint32_t user_id, bool exclusive,
+                                     struct store_lock **lock_r)
+{
+        *lock_r = NULL;
+        struct store_lock *lock = xcalloc(1, sizeof(*lock));
+        lock->store = store;
+        lock->user_id = user_id;
+        lock->fd = -1;
+        enum cove_store_err err;
+        if (store->local_locks) {
+                const char *error = NULL;
+                pool_clear(store->scratch);
+                err = lock_local_take(store->state_dir, user_id, exclusive, &lock->fd,
+                                      store->scratch, &error);
+                if (err != COVE_STORE_OK)
+                        store_fail(store, err, "%s", error);
+        } else {
+                err = exclusive
+                        ? store->ops->lock_maildrop(store->engine, user_id, &lock->engine)
+                        : store->ops->lock_expunge_guard(store->engine, user_id, &lock->engine);
+                if (err != COVE_STORE_OK)
+                        store_engine_fail(store, err, exclusive ? "maildrop lock"
+                                                                : "expunge guard");
+        }
+        if (err != COVE_STORE_OK) {
+                free(lock);
+                return err;
+        }
+        *lock_r = lock;
+        return COVE_STORE_OK;
+}
+
+enum cove_store_err store_maildrop_lock(struct store *store, uint32_t user_id,
+                                        struct store_lock **lock_r)
+{
+        return lock_take(store, user_id, true, lock_r);
+}
+
+void store_lock_release(struct store_lock **lockp)
+{
+        struct store_lock *lock = *lockp;
+        if (lock == NULL)
+                return;
+        *lockp = NULL;
+        if (lock->engine != NULL)
+                lock->store->ops->unlock(&lock->engine);
+        lock_local_release(&lock->fd);
+        free(lock);
+}
+
+void store_txn_hold_maildrop(struct store_txn *txn, struct store_lock *lock)
+{
+        txn->holds_maildrop = lock != NULL;
+        txn->maildrop_user = lock != NULL ? lock->user_id : 0;
+}
+
+enum cove_store_err store_txn_guard_expunge(struct store_txn *txn, uint32_t user_id)
+{
+        if (txn->holds_maildrop && txn->maildrop_user == user_id)
+                return COVE_STORE_OK;
+        for (size_t i = 0; i < txn->guard_count; i++) {
+                if (txn->guards[i]->user_id == user_id)
+                        return COVE_STORE_OK;
+        }
+        struct store_lock *lock;
+        enum cove_store_err err = lock_take(txn->store, user_id, false, &lock);
+        if (err != COVE_STORE_OK)
+                return err;
+        if (txn->guard_count == txn->guard_cap) {
+                size_t cap = txn->guard_cap == 0 ? 2 : txn->guard_cap * 2;
+                txn->guards = pool_realloc(txn->pool, txn->guards,
+                                           txn->guard_cap * sizeof(*txn->guards),
+                                           cap * sizeof(*txn->guards));
+                txn->guard_cap = cap;
+        }
+        txn->guards[txn->guard_count++] = lock;
+        return COVE_STORE_OK;
+}
+
+/* ---- change watches ---- */
+
+enum cove_store_err store_watch_start(struct store *store, uint32_t user_id,
+                                      struct store_watch **watch_r)
+{
+        *watch_r = NULL;
+        struct store_watch *watch = xcalloc(1, sizeof(*watch));
+        watch->store = store;
+        watch->fd = -1;
+        if (store->local_notify) {
+                const char *error = NULL;
+                pool_clear(store->scratch);
+                if (notify_watch_start(store->state_dir, user_id, &watch->local,
+                                       store->scratch, &error) < 0) {
+                        free(watch);
+                        return store_fail(store, COVE_STORE_INTERNAL, "watch user %u: %s",
+                                          user_id, error);
+                }
+                watch->fd = notify_watch_fd(watch->local);
+        } else {
+                enum cove_store_err err = store->ops->notify_watch(store->engine, user_id,
+                                                                   &watch->engine, &watch->fd);
+                if (err != COVE_STORE_OK) {
+                        free(watch);
+                        return store_engine_fail(store, err, "watch");
+                }
+        }
+        *watch_r = watch;
+        return COVE_STORE_OK;
+}
+
+int store_watch_fd(const struct store_watch *watch)
+{
+        return watch->fd;
+}
+
+void store_watch_drain(struct store_watch *watch)
+{
+        if (watch->local != NULL)
+                notify_watch_drain(watch->local);
+        else
+                watch->store->ops->notify_drain(watch->engine);
+}
+
+void store_watch_stop(struct store_watch **watchp)
+{
+        struct store_watch *watch = *watchp;
+        if (watch == NULL)
+                return;
+        *watchp = NULL;
+        if (watch->local != NULL)
+                notify_watch_stop(&watch->local);
+        else
+                watch->store->ops->notify_unwatch(&watch->engine);
+        free(watch);
+}
