@@ -16,6 +16,7 @@
 #include "conf.h"
 #include "log.h"
 #include "pool.h"
+#include "privs.h"
 #include "store.h"
 #include "verbs.h"
 
@@ -261,9 +262,15 @@ static int run(struct cli_ctx *ctx, const struct cli_main *m)
         const char *error;
         if (conf_load(ctx->pool, conf_path(m), &ctx->conf, &error) < 0)
                 return cli_fail(ctx, EX_CONFIG, "%s", error);
-        if ((ctx->verb->flags & CLI_VERB_STORE) != 0 &&
-            store_open(ctx->conf, false, ctx->pool, &ctx->store, &error) < 0)
-                return cli_fail(ctx, EX_CONFIG, "%s", error);
+        if ((ctx->verb->flags & CLI_VERB_STORE) != 0) {
+                /* As root, become [server] user first: files the store
+                   creates (locks, notify FIFOs) must belong to the daemons. */
+                int ret = cli_privs_drop(ctx);
+                if (ret != 0)
+                        return ret;
+                if (store_open(ctx->conf, false, ctx->pool, &ctx->store, &error) < 0)
+                        return cli_fail(ctx, EX_CONFIG, "%s", error);
+        }
         int ret = ctx->verb->handler(ctx);
         if (ret != 0 && ctx->error == NULL)
                 cli_fail(ctx, ret, "%s failed", ctx->verb->noun);

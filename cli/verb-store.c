@@ -10,6 +10,7 @@
 #include "conf.h"
 #include "json.h"
 #include "pool.h"
+#include "privs.h"
 #include "store.h"
 #include "verbs.h"
 
@@ -34,9 +35,15 @@ int cli_verb_init(struct cli_ctx *ctx)
                 return cli_fail(ctx, EX_CANTCREAT, "%s already holds a store; init refuses "
                                 "to overwrite it", store_describe(ctx));
         }
+        /* Run as root, init creates as root and then hands what it created
+           to [server] user; other verbs switch users before opening. */
+        struct cli_privs_snapshot snap;
+        int ret = cli_privs_snapshot(ctx, &snap);
+        if (ret != 0)
+                return ret;
         if (store_open(ctx->conf, true, ctx->pool, &store, &create_error) == 0) {
                 store_close(&store);
-                return 0;
+                return cli_privs_give_store(ctx, &snap);
         }
         /* The same failure with and without create is a config, plugin or
            ABI problem found before the engine looked at the path; anything

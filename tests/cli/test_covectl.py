@@ -12,6 +12,9 @@ Run by ctest (label cli). COVE_TEST_KEEP=1 keeps the temp directories.
 import argparse
 import json
 import os
+import pwd
+import pty
+import select
 import shutil
 import subprocess
 import sys
@@ -248,6 +251,58 @@ class TestInit(CovectlTest):
         return True
 
 
+class TestServerUser(CovectlTest):
+    """Run as root with [server] user set, covectl leaves every file it
+    creates to that user, so the daemons (which drop to it) can use the store."""
+
+    def setUp(self):
+        super().setUp()
+        if os.geteuid() != 0:
+            self.skipTest("not running as root: there is no user to switch to")
+        try:
+            self.nobody = pwd.getpwnam("nobody")
+        except KeyError:
+            self.skipTest("no user 'nobody' on this system")
+        os.chmod(self.dir, 0o755)   # nobody must reach the config and the store
+
+    def owners(self, top):
+        found = {}
+        for root, dirs, files in os.walk(top):
+            for name in [""] + dirs + files:
+                path = os.path.join(root, name) if name else root
+                found[path] = os.lstat(path).st_uid
+        return found
+
+    def test_init_and_verbs_as_server_user(self):
+        self.write_conf(extra="[server]\nuser = nobody\n")
+        self.ok("init")
+        self.add_user()
+        self.ok("deliver", "alice@example.org", stdin=MESSAGE)
+        self.assertEqual(self.ok("fetch", "alice@example.org", "INBOX", "1"), MESSAGE)
+        owners = self.owners(self.store)
+        self.assertGreater(len(owners), 1)
+        for path, uid in owners.items():
+            self.assertEqual(uid, self.nobody.pw_uid, "%s is not owned by nobody" % path)
+
+    def test_existing_directory_keeps_its_files(self):
+        os.mkdir(self.store, 0o755)
+        keep = os.path.join(self.store, "keep")
+        open(keep, "w").close()
+        self.write_conf(extra="[server]\nuser = nobody\n")
+        self.ok("init")
+        owners = self.owners(self.store)
+        self.assertEqual(owners.pop(self.store), 0)
+        self.assertEqual(owners.pop(keep), 0)
+        self.assertTrue(owners)
+        for path, uid in owners.items():
+            self.assertEqual(uid, self.nobody.pw_uid, "%s is not owned by nobody" % path)
+
+    def test_unknown_server_user(self):
+        self.write_conf(extra="[server]\nuser = no_such_cove_user\n")
+        self.fails(EX_CONFIG, "[server] user: no such user 'no_such_cove_user'", "init")
+        self.assertFalse(os.path.exists(self.store))
+
+
 class TestUsers(CovectlTest):
     def setUp(self):
         super().setUp()
@@ -318,6 +373,52 @@ class TestUsers(CovectlTest):
                    "nobody@example.org", "--password-stdin", stdin=b"new\n")
         self.fails(EX_USAGE, "not a terminal", "user", "passwd", "alice@example.org",
                    stdin=b"new\n")
+
+    def run_on_tty(self, args, answers):
+        """Runs covectl on a pseudo-terminal, answering each prompt in turn.
+        Returns (exit code, everything the terminal showed)."""
+        argv = [ARGS.covectl, "-c", self.conf] + list(args)
+        pid, fd = pty.fork()
+        if pid == 0:
+            try:
+                os.execv(argv[0], argv)
+            finally:
+                os._exit(127)
+        shown = b""
+        pending = list(answers)
+        while True:
+            ready, _, _ = select.select([fd], [], [], 60)
+            if not ready:
+                os.kill(pid, 9)
+                self.fail("covectl hung on the terminal; it showed %r" % shown)
+            try:
+                chunk = os.read(fd, 4096)
+            except OSError:
+                break
+            if not chunk:
+                break
+            shown += chunk
+            if pending and shown.rstrip().endswith(b"password:"):
+                os.write(fd, pending.pop(0) + b"\n")
+                shown += b"<answered>"
+        os.close(fd)
+        _, status = os.waitpid(pid, 0)
+        return os.waitstatus_to_exitcode(status), shown
+
+    def test_password_prompt(self):
+        secret = b"Zq9-tty-secret"
+        code, shown = self.run_on_tty(["user", "add", "tty@example.org"], [secret, secret])
+        self.assertEqual(code, 0, shown)
+        self.assertIn(b"New password:", shown)
+        self.assertIn(b"Retype new password:", shown)
+        self.assertNotIn(secret, shown)   # echo was off
+        self.assertIn("tty@example.org", [u["name"] for u in
+                                          self.json_out("user", "list", "--json")])
+        code, shown = self.run_on_tty(["user", "passwd", "tty@example.org"],
+                                      [secret, b"something else"])
+        self.assertEqual(code, EX_DATAERR, shown)
+        self.assertIn(b"covectl: the passwords do not match", shown)
+        self.assertNotIn(secret, shown)
 
     def test_del_unknown(self):
         self.add_user()
