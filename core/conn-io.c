@@ -31,15 +31,13 @@ size_t conn_input_room(const struct conn *c)
         return c->in.max - conn_input_avail(c);
 }
 
+/* Never resets or moves the buffer: lines handed out earlier in the same
+   on_input call must stay intact. conn_read_some() compacts, outside it. */
 static void input_consume(struct conn *c, size_t n)
 {
         /* UNSAFE: callers pass n <= conn_input_avail(). */
         c->in_pos += n;
         c->in_consumed += n;
-        if (c->in_pos == c->in.len) {
-                buf_reset(&c->in);
-                c->in_pos = 0;
-        }
 }
 
 static void io_failed(struct conn *c, const char *what, const char *error)
@@ -174,9 +172,7 @@ enum conn_read conn_read_line(struct conn *c, const char **line_r, size_t *len_r
         start[len] = '\0';
         *line_r = start;
         *len_r = len;
-        /* Not input_consume(): a reset would clear the line we hand out. */
-        c->in_pos += total;
-        c->in_consumed += total;
+        input_consume(c, total);
         return CONN_READ_OK;
 }
 
@@ -189,9 +185,8 @@ size_t conn_read_bytes(struct conn *c, size_t max, const void **data_r)
                 return 0;
         size_t avail = conn_input_avail(c);
         size_t n = avail < max ? avail : max;
-        *data_r = c->in.data + c->in_pos;
-        c->in_pos += n;
-        c->in_consumed += n;
+        *data_r = c->in.data != NULL ? c->in.data + c->in_pos : "";
+        input_consume(c, n);
         return n;
 }
 
@@ -220,10 +215,8 @@ void conn_input_peek(struct conn *c, const void **data_r, size_t *len_r)
 
 void conn_input_consume(struct conn *c, size_t n)
 {
-        size_t avail = conn_input_avail(c);
-        COVE_ASSERT(n <= avail);
-        c->in_pos += n;
-        c->in_consumed += n;
+        COVE_ASSERT(n <= conn_input_avail(c));
+        input_consume(c, n);
 }
 
 size_t conn_output_pending(const struct conn *c)

@@ -23,6 +23,8 @@
 #define CONN_DEFAULT_INPUT (16 * 1024)
 #define CONN_DEFAULT_HIGH (64 * 1024)
 #define CONN_DEFAULT_HANDSHAKE 30
+#define CONN_CLOSE_FLUSH_SECS 30
+#define CONN_LINGER_BYTES (64 * 1024)
 
 struct conn_mgr {
         struct ev_loop *loop;
@@ -167,9 +169,7 @@ void conn_mgr_shutdown(struct conn_mgr *mgr)
                         conn_close(c, "shutdown");
                 } else if (c->v->on_shutdown != NULL) {
                         c->shutdown_seen = true;
-                        c->in_callback = true;
                         c->v->on_shutdown(c);
-                        c->in_callback = false;
                         conn_mark_pending(c);
                 } else if (conn_is_idle(c)) {
                         conn_close(c, "shutdown");
@@ -269,9 +269,7 @@ static void conn_dispatch(struct conn *c)
                 if (avail == 0)
                         break;
                 uint64_t before = c->in_consumed;
-                c->in_callback = true;
                 c->v->on_input(c);
-                c->in_callback = false;
                 if (c->in_consumed != before)
                         continue;
                 if (avail >= c->in.max && conn_can_dispatch(c)) {
@@ -288,9 +286,7 @@ static void conn_call(struct conn *c, void (*fn)(struct conn *))
 {
         if (fn == NULL || c->closing)
                 return;
-        c->in_callback = true;
         fn(c);
-        c->in_callback = false;
 }
 
 /* The part of the before-sleep pass that talks to the protocol. */
@@ -299,6 +295,7 @@ static void conn_process_protocol(struct conn *c)
         if (c->need_ready) {
                 c->need_ready = false;
                 c->ready = true;
+                c->need_dispatch = true;   /* clients may speak before the greeting */
                 conn_call(c, c->v->on_ready);
         }
         if (c->need_drained) {
@@ -307,9 +304,7 @@ static void conn_process_protocol(struct conn *c)
                 conn_call(c, c->v->on_drained);
         }
         if (c->producer != NULL && !c->backpressure && !c->closing) {
-                c->in_callback = true;
                 enum conn_produce r = c->producer(c, c->producer_ctx);
-                c->in_callback = false;
                 if (r == CONN_PRODUCE_DONE) {
                         c->producer = NULL;
                         c->producer_ctx = NULL;
@@ -518,6 +513,23 @@ int conn_create(struct conn_mgr *mgr, int fd, bool tls, struct conn **conn_r,
         return 0;
 }
 
+/* Closing a socket with unread input makes the kernel send RST, which can
+   destroy our last reply (BYE, +OK) in the peer's receive queue. Signal EOF
+   and swallow what is already queued (bounded, never waits). */
+static void conn_linger(struct conn *c)
+{
+        if (c->io_error || c->eof)
+                return;
+        (void)shutdown(c->fd, SHUT_WR);
+        char tmp[4096];
+        for (size_t total = 0; total < CONN_LINGER_BYTES;) {
+                ssize_t n = read(c->fd, tmp, sizeof(tmp));
+                if (n <= 0)
+                        break;
+                total += (size_t)n;
+        }
+}
+
 static void conn_finalize(struct conn *c)
 {
         struct conn_mgr *mgr = c->mgr;
@@ -528,6 +540,7 @@ static void conn_finalize(struct conn *c)
                 c->v->on_close(c, c->close_reason);
         tls_session_free(&c->ssl);
         tls_ctx_unref(&c->tls);
+        conn_linger(c);
         close(c->fd);
         if (c->prev != NULL)
                 c->prev->next = c->next;
@@ -552,6 +565,8 @@ static void conn_close_common(struct conn *c, const char *reason, bool flush)
         c->close_flush = flush;
         c->close_reason = pool_strdup(c->pool, reason != NULL ? reason : "closed");
         c->producer = NULL;
+        if (flush && (c->timeout_secs == 0 || c->timeout_secs > CONN_CLOSE_FLUSH_SECS))
+                conn_set_timer(c, CONN_CLOSE_FLUSH_SECS);   /* a peer that never reads */
         conn_update_watchers(c);
         conn_mark_pending(c);
 }

@@ -125,7 +125,7 @@ struct conn {
         bool ready, pending, suspended, backpressure, eof, io_error;
         bool discard_line, write_blocked, close_flush, need_ready, need_dispatch;
         bool need_drained, tls_read_wants_write, tls_write_wants_read;
-        bool hs_want_write, shutdown_seen, in_callback;
+        bool hs_want_write, shutdown_seen;
 };
 
 /* ---- the manager: one per loop (worker) ---- */

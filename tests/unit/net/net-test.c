@@ -128,12 +128,17 @@ static bool echo_command(struct net_session *s, const char *line, size_t len)
 static void echo_input(struct conn *c)
 {
         struct net_session *s = container_of(c, struct net_session, conn);
+        /* Lines handed out earlier in this call must survive later reads. */
+        const char *prev = NULL;
+        char prev_copy[80] = "";
         if (s->lit_left > 0 && !echo_literal(s))
                 return;
         for (;;) {
                 const char *line;
                 size_t len;
                 enum conn_read r = conn_read_line(c, &line, &len);
+                if (prev != NULL && strcmp(prev, prev_copy) != 0)
+                        record("CORRUPT", 7);
                 if (r == CONN_READ_MORE)
                         return;
                 if (r == CONN_READ_TOO_LONG) {
@@ -142,6 +147,8 @@ static void echo_input(struct conn *c)
                         continue;
                 }
                 record(line, len);
+                prev = line;
+                snprintf(prev_copy, sizeof(prev_copy), "%s", line);
                 if (!echo_command(s, line, len))
                         return;
         }

@@ -81,6 +81,23 @@ Test(conn, crlf_and_bare_lf_lines)
         cr_assert(strstr(got.data, "ECHO one\r\nECHO two\r\nECHO three\r\nECHO \r\n") != NULL);
 }
 
+Test(conn, input_before_greeting_is_dispatched)
+{
+        struct conn_settings set = net_settings();
+        int fds[2];
+        struct conn *c;
+        const char *error;
+        mgr = conn_mgr_create(loop, &set);
+        net_socketpair(fds);
+        peer = fds[1];
+        net_send(peer, "early\r\n", 7);
+        cr_assert_eq(conn_create(mgr, fds[0], false, &c, &error), 0);
+        net_pump(loop, 4);
+        cr_assert_str_eq(lines(), "early|");
+        net_drain(peer, &got);
+        cr_assert_str_eq(got.data, "HELLO\r\nECHO early\r\n");
+}
+
 Test(conn, line_split_across_reads)
 {
         struct conn_settings set = net_settings();

@@ -211,3 +211,41 @@ Test(listen, peer_describe)
         cr_assert_str_eq(ip, "unix");
         cr_assert(lo);
 }
+
+/* privdrop lives with the worker; its checks need root to mean anything. */
+#include <pwd.h>
+#include <sys/wait.h>
+
+#include "privdrop.h"
+
+Test(listen, privdrop_switches_user_irreversibly)
+{
+        if (geteuid() != 0)
+                cr_skip_test("needs root");
+        struct passwd *pw = getpwnam("nobody");
+        if (pw == NULL)
+                cr_skip_test("no user nobody");
+        uid_t want = pw->pw_uid;
+        pid_t pid = fork();
+        if (pid == 0) {
+                const char *error;
+                int ret = privdrop_apply(pool, "nobody", &error);
+                _exit(ret == 0 && getuid() == want && geteuid() == want &&
+                      setuid(0) < 0 ? 0 : 1);
+        }
+        int status;
+        waitpid(pid, &status, 0);
+        cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+
+Test(listen, privdrop_refuses_bad_users)
+{
+        const char *error;
+        cr_assert_eq(privdrop_apply(pool, "no-such-user-cove", &error), -1);
+        cr_assert_str_eq(error, "[server] user 'no-such-user-cove': no such user");
+        if (geteuid() == 0) {
+                cr_assert_eq(privdrop_apply(pool, "root", &error), -1);
+                cr_assert_str_eq(error, "[server] user 'root': refusing to run as uid 0");
+        }
+        cr_assert_eq(privdrop_apply(pool, NULL, &error), 0);
+}
