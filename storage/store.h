@@ -36,10 +36,20 @@ struct store_watch;
 
 /* Loads the engine named by conf->store.engine from conf->store.plugin_dir and
    opens the store. With create, makes a new empty store (covectl init) and
-   fails with EXISTS if one is there. On failure returns -1 and *error_r is one
-   line naming the file, key or symbol at fault, e.g.
-   "cove.conf:3: [store] engine: plugin 'foo' not found in /usr/lib/cove/plugins
-   (cove_store_foo.so)"; the string is static or owned by error_pool. */
+   fails if one is there. On failure returns -1 and *error_r is one line
+   naming the file, key or symbol at fault, e.g.
+     "cove.conf:3: [store] engine: plugin 'foo' not found: /usr/lib/cove/plugins/cove_store_foo.so"
+     "cove.conf:3: [store] engine: /usr/lib/cove/plugins/cove_store_foo.so: ABI 2.0, host needs 1.x"
+     "cove.conf:7: [store] map_size: not a size"   (engine error "KEY: reason")
+   the string is static or owned by error_pool. conf must outlive the call
+   only (the handle copies what it keeps).
+
+   State directory: when the engine leaves lock or notify ops NULL, the
+   host-local ones keep lock files and notification FIFOs under
+   [server] state_dir, else <[store] path>/state; store_open creates it (and
+   its lock/ and notify/ subdirectories) with mode 0700, so open the store as
+   the user the daemons run as. Neither set is an error naming
+   [server] state_dir. */
 int store_open(const struct cove_conf *conf, bool create, struct pool *error_pool,
                struct store **store_r, const char **error_r);
 void store_close(struct store **store);
@@ -64,6 +74,13 @@ void store_txn_abort(struct store_txn **txn);
 struct store *store_txn_store(struct store_txn *txn);
 
 /* ---- names ---- */
+
+/* Invalid names given to the functions below are never passed to the engine:
+   lookups, deletes and rename sources answer NOTFOUND, creations and rename
+   targets NOPERM, with the reason in store_last_error(). Invalid flag bits,
+   keywords (atoms of at most COVE_STORE_MAX_KEYWORD bytes, at most
+   COVE_STORE_MAX_KEYWORDS, duplicates ignored case-insensitively) and
+   parts also give NOPERM. Writes in a read txn give NOPERM. */
 
 /* Checks and normalises a user name "local@domain": lower-cases the domain,
    refuses empty parts, spaces, control characters and over-long names.
@@ -141,7 +158,7 @@ struct store_append {
 };
 
 /* Parses the message (cached structure), checks the owner's quota
-   (OVERQUOTA) and appends. */
+   (OVERQUOTA) and appends. saved_r may be NULL (also for copy and move). */
 enum cove_store_err store_msg_append(struct store_txn *txn, uint32_t mailbox_id,
                                      const struct store_append *msg,
                                      struct cove_store_saved *saved_r);
@@ -202,7 +219,10 @@ void store_lock_release(struct store_lock **lock);
 void store_txn_hold_maildrop(struct store_txn *txn, struct store_lock *lock);
 
 /* Watches a user's mailboxes: the fd becomes readable within milliseconds of
-   any commit touching that user, from any process. Drain after waking. */
+   any commit touching that user, from any process. Drain after waking.
+   Start the watch before reading the state you will compare against, so a
+   commit in between is not missed. The fd belongs to the watch: do not
+   close it; store_watch_stop() does. */
 enum cove_store_err store_watch_start(struct store *store, uint32_t user_id,
                                       struct store_watch **watch_r);
 int store_watch_fd(const struct store_watch *watch);
@@ -210,6 +230,9 @@ void store_watch_drain(struct store_watch *watch);
 void store_watch_stop(struct store_watch **watch);
 
 /* ---- statistics ---- */
+/* Store-wide figures. Engines without a stats op get users, mailboxes,
+   messages and bytes_received counted through the iterators (a full scan;
+   bytes_stored and file_bytes stay 0). */
 enum cove_store_err store_stats(struct store *store, struct cove_store_stats *stats_r);
 
 #endif
