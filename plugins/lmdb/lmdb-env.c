@@ -1,0 +1,455 @@
+/* lmdb-env.c - the LMDB environment: open/create, close, transactions, map
+ * growth and durability.
+ *
+ * Owns: the store directory checks, the format version check, the named
+ * databases, the txn lifecycle (MAP_RESIZED/MAP_FULL handling, NOSYNC
+ * commits, sync). Does not interpret records beyond the meta database.
+ */
+#include "lmdb-private.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+
+static const char *const db_names[LMDB_DB_COUNT] = {
+        [LMDB_DB_META] = "meta",
+        [LMDB_DB_USERS] = "users",
+        [LMDB_DB_USER_NAMES] = "user_names",
+        [LMDB_DB_MAILBOXES] = "mailboxes",
+        [LMDB_DB_MAILBOX_NAMES] = "mailbox_names",
+        [LMDB_DB_SUBSCRIPTIONS] = "subscriptions",
+        [LMDB_DB_MESSAGES] = "messages",
+        [LMDB_DB_MODSEQ] = "modseq",
+        [LMDB_DB_EXPUNGES] = "expunges",
+        [LMDB_DB_BLOBS] = "blobs",
+        [LMDB_DB_CHUNKS] = "chunks",
+};
+
+/* open() has no handle to own its error line when it fails. */
+static char open_error[1024];
+
+static void store_log(struct cove_store *store, enum cove_store_log_level level,
+                      const char *msg)
+{
+        if (store->host != NULL && store->host->log != NULL)
+                store->host->log(level, "lmdb: %s", msg);
+}
+
+/* mkdir -p for the store directory (create only). */
+static int mkdir_parents(char *path)
+{
+        for (char *p = path + 1; *p != '\0'; p++) {
+                if (*p != '/')
+                        continue;
+                *p = '\0';
+                int rc = mkdir(path, 0755);
+                *p = '/';
+                if (rc != 0 && errno != EEXIST)
+                        return -1;
+        }
+        if (mkdir(path, 0700) != 0 && errno != EEXIST)
+                return -1;
+        return 0;
+}
+
+static enum cove_store_err check_dir(struct cove_store *store, bool create)
+{
+        const char *dir = store->opts.path;
+        char data[4096];
+        struct stat st;
+
+        if (snprintf(data, sizeof(data), "%s/data.mdb", dir) >= (int)sizeof(data))
+                return lmdb_error(store, COVE_STORE_INTERNAL, "path: too long");
+        if (create) {
+                char *copy = strdup(dir);
+                int rc = copy == NULL ? -1 : mkdir_parents(copy);
+                free(copy);
+                if (rc != 0)
+                        return lmdb_error(store, COVE_STORE_NOPERM,
+                                          "path: cannot create %s: %s", dir, strerror(errno));
+        }
+        if (stat(dir, &st) != 0)
+                return lmdb_error(store, COVE_STORE_NOTFOUND,
+                                  "path: no store in %s (%s); run `covectl init` to create one",
+                                  dir, strerror(errno));
+        if (!S_ISDIR(st.st_mode))
+                return lmdb_error(store, COVE_STORE_NOPERM, "path: %s is not a directory", dir);
+        if (access(dir, R_OK | W_OK | X_OK) != 0)
+                return lmdb_error(store, COVE_STORE_NOPERM, "path: %s is not writable: %s",
+                                  dir, strerror(errno));
+        bool exists = stat(data, &st) == 0;
+        if (create && exists)
+                return lmdb_error(store, COVE_STORE_EXISTS,
+                                  "path: a store already exists in %s", dir);
+        if (!create && !exists)
+                return lmdb_error(store, COVE_STORE_NOTFOUND,
+                                  "path: no store in %s; run `covectl init` to create one", dir);
+        return COVE_STORE_OK;
+}
+
+static enum cove_store_err env_open(struct cove_store *store, bool create)
+{
+        const struct lmdb_options *o = &store->opts;
+        int rc = mdb_env_create(&store->env);
+
+        if (rc == 0)
+                rc = mdb_env_set_maxdbs(store->env, LMDB_DB_COUNT + 1);
+        if (rc == 0)
+                rc = mdb_env_set_maxreaders(store->env, o->max_readers);
+        if (rc == 0 && create)
+                rc = mdb_env_set_mapsize(store->env, o->map_size != 0 ? o->map_size
+                                                                      : LMDB_DEFAULT_MAP_SIZE);
+        /* NOTLS: a txn belongs to its handle, not the thread (streams and
+           iterators are driven from an event loop). Default sync: every
+           commit is fsync'd. */
+        if (rc == 0)
+                rc = mdb_env_open(store->env, o->path, MDB_NOTLS, 0600);
+        if (rc != 0) {
+                enum cove_store_err err = rc == EACCES ? COVE_STORE_NOPERM
+                        : rc == MDB_INVALID || rc == MDB_VERSION_MISMATCH ? COVE_STORE_CORRUPT
+                        : COVE_STORE_INTERNAL;
+                return lmdb_error(store, err, "path: cannot open the lmdb environment in %s: %s",
+                                  o->path, mdb_strerror(rc));
+        }
+        MDB_envinfo info;
+        mdb_env_info(store->env, &info);
+        if (o->map_size > info.me_mapsize)
+                mdb_env_set_mapsize(store->env, o->map_size);
+        int dead = 0;
+        mdb_reader_check(store->env, &dead);
+        if (dead > 0) {
+                char msg[128];
+                snprintf(msg, sizeof(msg), "cleared %d stale reader slot(s) of dead processes",
+                         dead);
+                store_log(store, COVE_STORE_LOG_INFO, msg);
+        }
+        return COVE_STORE_OK;
+}
+
+static enum cove_store_err format_init(struct cove_store_txn *txn)
+{
+        enum cove_store_err err = lmdb_meta_set(txn, LMDB_META_FORMAT, LMDB_FORMAT_VERSION);
+
+        if (err == COVE_STORE_OK)
+                err = lmdb_meta_set(txn, LMDB_META_BYTES_STORED, 0);
+        return err;
+}
+
+static enum cove_store_err format_check(struct cove_store_txn *txn)
+{
+        uint64_t v;
+        enum cove_store_err err = lmdb_meta_get(txn, LMDB_META_FORMAT, &v);
+
+        if (err != COVE_STORE_OK)
+                return err;
+        if (v == 0)
+                return lmdb_error(txn->store, COVE_STORE_CORRUPT,
+                                  "path: %s is not a Cove store (no format record)",
+                                  txn->store->opts.path);
+        if (v > LMDB_FORMAT_VERSION)
+                return lmdb_error(txn->store, COVE_STORE_CORRUPT,
+                                  "path: store format %" PRIu64 " is newer than this engine "
+                                  "supports (%u); upgrade Cove", v, LMDB_FORMAT_VERSION);
+        if (v < LMDB_FORMAT_MIN)
+                return lmdb_error(txn->store, COVE_STORE_CORRUPT,
+                                  "path: unknown store format %" PRIu64, v);
+        return COVE_STORE_OK;
+}
+
+static enum cove_store_err dbs_open(struct cove_store *store, bool create)
+{
+        struct cove_store_txn *txn;
+        enum cove_store_err err = lmdb_txn_begin(store, create ? COVE_STORE_TXN_WRITE
+                                                              : COVE_STORE_TXN_READ, &txn);
+        if (err != COVE_STORE_OK)
+                return err;
+        for (unsigned i = 0; i < LMDB_DB_COUNT && err == COVE_STORE_OK; i++) {
+                int rc = mdb_dbi_open(txn->txn, db_names[i], create ? MDB_CREATE : 0,
+                                      &store->dbi[i]);
+                if (rc == MDB_NOTFOUND)
+                        err = lmdb_error(store, COVE_STORE_CORRUPT,
+                                         "path: %s is not a Cove store (no '%s' database)",
+                                         store->opts.path, db_names[i]);
+                else if (rc != 0)
+                        err = lmdb_txn_error(txn, rc, "open database");
+        }
+        if (err == COVE_STORE_OK)
+                err = create ? format_init(txn) : format_check(txn);
+        if (err != COVE_STORE_OK) {
+                lmdb_txn_abort(&txn);
+                return err;
+        }
+        /* Committing (even a read txn) makes the dbi handles permanent. */
+        int rc = mdb_txn_commit(txn->txn);
+        txn->txn = NULL;
+        store->active_txns--;
+        lmdb_arena_free(&txn->arena);
+        free(txn);
+        if (rc != 0)
+                return lmdb_error(store, COVE_STORE_INTERNAL, "path: cannot initialise: %s",
+                                  mdb_strerror(rc));
+        return COVE_STORE_OK;
+}
+
+enum cove_store_err lmdb_store_open(const struct cove_store_host *host,
+                                    const struct cove_store_conf *conf,
+                                    struct cove_store **store_r, const char **error_r)
+{
+        struct cove_store *store = calloc(1, sizeof(*store));
+        enum cove_store_err err;
+
+        *store_r = NULL;
+        if (store == NULL) {
+                *error_r = "out of memory";
+                return COVE_STORE_INTERNAL;
+        }
+        store->host = host;
+        store->pid = getpid();
+        err = lmdb_options_parse(store, conf, &store->opts);
+        if (err == COVE_STORE_OK)
+                err = check_dir(store, conf->create);
+        if (err == COVE_STORE_OK)
+                err = env_open(store, conf->create);
+        if (err == COVE_STORE_OK)
+                err = dbs_open(store, conf->create);
+        if (err != COVE_STORE_OK) {
+                snprintf(open_error, sizeof(open_error), "%s", store->error);
+                *error_r = open_error;
+                lmdb_store_close(&store);
+                return err;
+        }
+        store->zbuf_size = compressBound(LMDB_CHUNK_SIZE);
+        store->zbuf = lmdb_xmalloc(store->zbuf_size);
+        *store_r = store;
+        return COVE_STORE_OK;
+}
+
+void lmdb_store_close(struct cove_store **storep)
+{
+        struct cove_store *store = *storep;
+
+        if (store == NULL)
+                return;
+        *storep = NULL;
+        if (store->active_txns != 0)
+                store_log(store, COVE_STORE_LOG_ERROR,
+                          "store closed with transactions or streams still open");
+        if (store->env != NULL)
+                mdb_env_close(store->env);
+        lmdb_options_free(&store->opts);
+        free(store->zbuf);
+        free(store);
+}
+
+const char *lmdb_store_last_error(struct cove_store *store)
+{
+        return store->error[0] != '\0' ? store->error : "no error";
+}
+
+/* ---- map growth ---- */
+
+static void map_apply_growth(struct cove_store *store)
+{
+        if (store->grow_to == 0 || store->active_txns != 0)
+                return;
+        /* Only safe with no txn of this process alive: LMDB remaps. */
+        int rc = mdb_env_set_mapsize(store->env, store->grow_to);
+        char msg[128];
+        snprintf(msg, sizeof(msg), "map size grown to %" PRIu64 " bytes%s", store->grow_to,
+                 rc == 0 ? "" : " (failed)");
+        store_log(store, rc == 0 ? COVE_STORE_LOG_INFO : COVE_STORE_LOG_ERROR, msg);
+        store->grow_to = 0;
+}
+
+/* Plans a larger map: at least double, and room for `need` more bytes. */
+static void map_plan_growth(struct cove_store *store, uint64_t need)
+{
+        MDB_envinfo info;
+
+        mdb_env_info(store->env, &info);
+        uint64_t cur = info.me_mapsize;
+        uint64_t want = cur * 2;
+        if (want < cur + need * 2 + (1u << 20))
+                want = cur + need * 2 + (1u << 20);
+        if (want > store->grow_to)
+                store->grow_to = want;
+        map_apply_growth(store);
+}
+
+/* Grows ahead of need when the high-water mark passes 3/4 of the map, so
+   most writers never see MAP_FULL. */
+static void map_check_headroom(struct cove_store *store)
+{
+        MDB_envinfo info;
+        MDB_stat st;
+
+        if (store->active_txns != 0 || mdb_env_info(store->env, &info) != 0 ||
+            mdb_env_stat(store->env, &st) != 0)
+                return;
+        uint64_t used = ((uint64_t)info.me_last_pgno + 1) * st.ms_psize;
+        if (used > info.me_mapsize / 4 * 3)
+                map_plan_growth(store, 0);
+}
+
+static int begin_raw(struct cove_store *store, unsigned mdb_flags, MDB_txn **txn_r)
+{
+        int rc = mdb_txn_begin(store->env, NULL, mdb_flags, txn_r);
+
+        if (rc == MDB_MAP_RESIZED && store->active_txns == 0) {
+                /* Another process grew the map: adopt its size and retry. */
+                rc = mdb_env_set_mapsize(store->env, 0);
+                if (rc == 0)
+                        rc = mdb_txn_begin(store->env, NULL, mdb_flags, txn_r);
+        }
+        return rc;
+}
+
+static enum cove_store_err map_rc_begin(int rc)
+{
+        switch (rc) {
+        case MDB_MAP_RESIZED:
+        case MDB_READERS_FULL:
+        case EAGAIN:
+        case EBUSY:
+        case ENOMEM:
+                return COVE_STORE_TEMP;
+        case MDB_CORRUPTED:
+        case MDB_PAGE_NOTFOUND:
+        case MDB_INVALID:
+                return COVE_STORE_CORRUPT;
+        default:
+                return COVE_STORE_INTERNAL;
+        }
+}
+
+static enum cove_store_err check_pid(struct cove_store *store)
+{
+        if (getpid() != store->pid)
+                return lmdb_error(store, COVE_STORE_INTERNAL,
+                                  "store handle used in a child process; open the store "
+                                  "after fork()");
+        return COVE_STORE_OK;
+}
+
+enum cove_store_err lmdb_txn_begin(struct cove_store *store, unsigned flags,
+                                   struct cove_store_txn **txn_r)
+{
+        bool write = (flags & COVE_STORE_TXN_WRITE) != 0;
+        MDB_txn *raw;
+
+        *txn_r = NULL;
+        if (check_pid(store) != COVE_STORE_OK)
+                return COVE_STORE_INTERNAL;
+        map_apply_growth(store);
+        if (write)
+                map_check_headroom(store);
+        int rc = begin_raw(store, write ? 0 : MDB_RDONLY, &raw);
+        if (rc != 0)
+                return lmdb_error(store, map_rc_begin(rc), "lmdb: begin transaction: %s",
+                                  mdb_strerror(rc));
+        struct cove_store_txn *txn = lmdb_xmalloc(sizeof(*txn));
+        *txn = (struct cove_store_txn){ .store = store, .txn = raw, .write = write };
+        store->active_txns++;
+        *txn_r = txn;
+        return COVE_STORE_OK;
+}
+
+/* Frees the handle once the LMDB txn is gone; applies pending growth. */
+static void txn_finish(struct cove_store_txn *txn)
+{
+        struct cove_store *store = txn->store;
+
+        if (txn->iters != 0)
+                store_log(store, COVE_STORE_LOG_ERROR,
+                          "transaction ended with iterators still open");
+        store->active_txns--;
+        if (txn->map_full)
+                map_plan_growth(store, txn->need_hint);
+        map_apply_growth(store);
+        lmdb_arena_free(&txn->arena);
+        free(txn);
+}
+
+enum cove_store_err lmdb_txn_commit(struct cove_store_txn **txnp, unsigned flags)
+{
+        struct cove_store_txn *txn = *txnp;
+        struct cove_store *store = txn->store;
+        enum cove_store_err err = COVE_STORE_OK;
+
+        *txnp = NULL;
+        if (!txn->write || txn->failed) {
+                mdb_txn_abort(txn->txn);
+                if (txn->failed)
+                        err = txn->fail_err == COVE_STORE_TEMP ? COVE_STORE_TEMP
+                                                               : COVE_STORE_INTERNAL;
+                txn_finish(txn);
+                return err;
+        }
+        bool nosync = (flags & COVE_STORE_COMMIT_NOSYNC) != 0;
+        if (nosync)
+                mdb_env_set_flags(store->env, MDB_NOSYNC, 1);
+        int rc = mdb_txn_commit(txn->txn);
+        if (nosync)
+                mdb_env_set_flags(store->env, MDB_NOSYNC, 0);
+        if (rc != 0) {
+                err = map_rc_begin(rc);
+                if (rc == MDB_MAP_FULL || rc == ENOSPC) {
+                        err = COVE_STORE_TEMP;
+                        txn->map_full = rc == MDB_MAP_FULL;
+                }
+                lmdb_error(store, err, "lmdb: commit: %s", mdb_strerror(rc));
+                if (err == COVE_STORE_CORRUPT)
+                        err = COVE_STORE_INTERNAL;
+        }
+        txn_finish(txn);
+        return err;
+}
+
+void lmdb_txn_abort(struct cove_store_txn **txnp)
+{
+        struct cove_store_txn *txn = *txnp;
+
+        if (txn == NULL)
+                return;
+        *txnp = NULL;
+        mdb_txn_abort(txn->txn);
+        txn_finish(txn);
+}
+
+enum cove_store_err lmdb_store_sync(struct cove_store *store)
+{
+        int rc = mdb_env_sync(store->env, 1);
+
+        if (rc != 0)
+                return lmdb_error(store, rc == ENOSPC ? COVE_STORE_TEMP : COVE_STORE_INTERNAL,
+                                  "lmdb: sync: %s", mdb_strerror(rc));
+        return COVE_STORE_OK;
+}
+
+enum cove_store_err lmdb_raw_read_begin(struct cove_store *store, MDB_txn **txn_r)
+{
+        if (check_pid(store) != COVE_STORE_OK)
+                return COVE_STORE_INTERNAL;
+        map_apply_growth(store);
+        int rc = begin_raw(store, MDB_RDONLY, txn_r);
+        if (rc != 0)
+                return lmdb_error(store, map_rc_begin(rc), "lmdb: begin read: %s",
+                                  mdb_strerror(rc));
+        store->active_txns++;
+        return COVE_STORE_OK;
+}
+
+void lmdb_raw_read_end(struct cove_store *store, MDB_txn **txn)
+{
+        if (*txn == NULL)
+                return;
+        mdb_txn_abort(*txn);
+        *txn = NULL;
+        store->active_txns--;
+        map_apply_growth(store);
+}
