@@ -126,6 +126,8 @@ static int verb_option(struct cli_ctx *ctx, int argc, char **argv, int *i)
         } else if (strcmp(opt, "--password-stdin") == 0 &&
                    (flags & CLI_OPT_PASSWORD_STDIN) != 0) {
                 a->password_stdin = true;
+        } else if (strcmp(opt, "--crlf") == 0 && (flags & CLI_OPT_CRLF) != 0) {
+                a->crlf = true;
         } else if (strcmp(opt, "--mailbox") == 0 && (flags & CLI_OPT_MAILBOX) != 0) {
                 if ((ret = opt_value(ctx, argc, argv, i)) != 0)
                         return ret;

@@ -4,7 +4,8 @@
  * Owns: reading a message from stdin within [limits] max_message_size and
  * the LDA exit codes (sysexits, as sendmail/Postfix expect), and streaming a
  * stored message to stdout byte for byte. Does not: rewrite the message (no
- * added headers, no line-ending changes) or pick the mailbox (store_deliver).
+ * added headers; line endings change only with --crlf) or pick the mailbox
+ * (store_deliver).
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -47,6 +48,26 @@ static int message_read(struct cli_ctx *ctx, struct buf *msg, size_t max)
         }
 }
 
+/* --crlf: rewrites every LF not preceded by CR as CRLF (RFC 5322 §2.1 line
+   endings, which IMAP and POP3 clients expect), within max bytes. */
+static int message_crlf(struct cli_ctx *ctx, struct buf *msg, size_t max)
+{
+        struct buf out;
+        buf_init(&out, max);
+        bool fits = true;
+        for (size_t i = 0; i < msg->len && fits; i++) {
+                if (msg->data[i] == '\n' && (i == 0 || msg->data[i - 1] != '\r'))
+                        fits = buf_append_char(&out, '\r');
+                fits = fits && buf_append_char(&out, msg->data[i]);
+        }
+        buf_free(msg);
+        *msg = out;
+        if (!fits)
+                return cli_fail(ctx, EX_DATAERR, "message larger than [limits] "
+                                "max_message_size (%zu bytes) with CRLF line endings", max);
+        return 0;
+}
+
 static int deliver_error(struct cli_ctx *ctx, enum cove_store_err err, const char *name)
 {
         switch (err) {
@@ -74,6 +95,8 @@ int cli_verb_deliver(struct cli_ctx *ctx)
         buf_init(&msg, max);
         if ((ret = message_read(ctx, &msg, max)) == 0 && msg.len == 0)
                 ret = cli_fail(ctx, EX_DATAERR, "empty message on stdin");
+        if (ret == 0 && ctx->args.crlf)
+                ret = message_crlf(ctx, &msg, max);
         if (ret == 0) {
                 struct cove_store_part part = { .data = msg.data, .size = msg.len };
                 struct cove_store_saved saved;

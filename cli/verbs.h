@@ -31,6 +31,7 @@ enum cli_verb_flag {
         CLI_OPT_PASSWORD_STDIN = 1u << 3,  /* accepts --password-stdin */
         CLI_OPT_MAILBOX = 1u << 4,         /* accepts --mailbox BOX */
         CLI_OPT_QUOTA = 1u << 5,           /* accepts --bytes N and --messages N */
+        CLI_OPT_CRLF = 1u << 6,            /* accepts --crlf */
 };
 
 /* Parsed command line of one verb. Strings point into argv. */
@@ -40,6 +41,7 @@ struct cli_args {
         bool json;
         bool password_stdin;
         const char *mailbox;          /* NULL unless --mailbox */
+        bool crlf;                    /* --crlf: bare LF -> CRLF */
         bool bytes_set, messages_set;
         uint64_t bytes, messages;     /* --bytes / --messages; 0 = unlimited */
 };

@@ -501,6 +501,17 @@ class TestDeliverAndFetch(CovectlTest):
         self.ok("deliver", u, stdin=odd)
         self.assertEqual(self.ok("fetch", u, "INBOX", "2"), odd)
 
+    def test_deliver_crlf(self):
+        u = "alice@example.org"
+        self.ok("deliver", u, "--crlf", stdin=b"Subject: lf\n\nbare\nmixed\r\nend\n")
+        self.assertEqual(self.ok("fetch", u, "INBOX", "1"),
+                         b"Subject: lf\r\n\r\nbare\r\nmixed\r\nend\r\n")
+        # The limit (4k) applies to the converted message.
+        before = self.snapshot()
+        self.fails(EX_DATAERR, "with CRLF line endings", "deliver", u, "--crlf",
+                   stdin=b"Subject: big\n\n" + b"x\n" * 2040)
+        self.assertEqual(self.snapshot(), before)
+
     def test_deliver_to_mailbox_and_fallback(self):
         u = "alice@example.org"
         self.ok("mailbox", "create", u, "Lists")
