@@ -6,6 +6,8 @@
 #ifndef COVE_STORE_PRIVATE_H
 #define COVE_STORE_PRIVATE_H
 
+#include <time.h>
+
 #include "store.h"
 
 struct loader_plugin;
@@ -44,6 +46,7 @@ struct store_txn {
         struct cove_store_txn *engine;
         struct pool *pool;                 /* scratch, released at commit/abort */
         bool write;
+        struct timespec started;           /* for the store trace */
         uint32_t *touched;                 /* users to notify after commit */
         size_t touched_count, touched_cap;
         struct store_lock **guards;        /* expunge guards held until the end */

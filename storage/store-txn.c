@@ -31,6 +31,7 @@ enum cove_store_err store_txn_begin(struct store *store, bool write, struct stor
         txn->engine = etxn;
         txn->pool = pool;
         txn->write = write;
+        clock_gettime(CLOCK_MONOTONIC, &txn->started);
         *txn_r = txn;
         return COVE_STORE_OK;
 }
@@ -77,6 +78,20 @@ static void publish(struct store *store, uint32_t user_id, struct pool *pool)
                          store->ops->last_error(store->engine));
 }
 
+/* Logs one line per finished txn when `trace=store` is on. */
+static void txn_trace(const struct store_txn *txn, const char *how, enum cove_store_err err)
+{
+        if (!log_trace_enabled(LOG_TRACE_STORE))
+                return;
+        struct timespec now;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        long long us = (long long)(now.tv_sec - txn->started.tv_sec) * 1000000 +
+                       (now.tv_nsec - txn->started.tv_nsec) / 1000;
+        log_info("store: txn %s %s result=%s users=%zu guards=%zu duration_us=%lld",
+                 txn->write ? "write" : "read", how, cove_store_strerror(err),
+                 txn->touched_count, txn->guard_count, us);
+}
+
 /* Ends txn: drops the guards (after the commit, so no POP3 session can lock
    and read the maildrop before our expunges are visible) and frees it. */
 static void txn_free(struct store_txn **txnp)
@@ -101,6 +116,7 @@ static enum cove_store_err txn_commit(struct store_txn **txnp, unsigned flags)
                 for (size_t i = 0; i < txn->touched_count; i++)
                         publish(store, txn->touched[i], txn->pool);
         }
+        txn_trace(txn, "commit", err);
         txn_free(txnp);
         return err;
 }
@@ -122,6 +138,7 @@ void store_txn_abort(struct store_txn **txnp)
                 return;
         if (txn->engine != NULL)
                 txn->store->ops->txn_abort(&txn->engine);
+        txn_trace(txn, "abort", COVE_STORE_OK);
         txn_free(txnp);
 }
 
@@ -182,6 +199,9 @@ static enum cove_store_err lock_take(struct store *store, uint32_t user_id, bool
                         store_engine_fail(store, err, exclusive ? "maildrop lock"
                                                                 : "expunge guard");
         }
+        if (log_trace_enabled(LOG_TRACE_LOCK))
+                log_info("store: lock user=%u kind=%s result=%s", user_id,
+                         exclusive ? "maildrop" : "expunge-guard", cove_store_strerror(err));
         if (err != COVE_STORE_OK) {
                 free(lock);
                 return err;

@@ -52,6 +52,8 @@ struct store_watch;
    [server] state_dir. */
 int store_open(const struct cove_conf *conf, bool create, struct pool *error_pool,
                struct store **store_r, const char **error_r);
+/* Closes the engine and unloads it; *store is NULL afterwards. Every txn,
+   iterator, stream, lock and watch of the handle must be finished first. */
 void store_close(struct store **store);
 
 /* The engine's name and version ("lmdb", "0.1.0"). */

@@ -384,6 +384,15 @@ Test(facade, fault_option_errors_name_their_line)
         cr_assert_str_eq(error, "cove.conf:7: [store] fault_commit_fail: invalid value 'x'");
 }
 
+Test(facade, engine_option_errors_name_their_line)
+{
+        const char *error = NULL;
+        const char *bad[] = { "map_size=lots" };
+        cr_assert_eq(open_store("lmdb", bad, 1, &error), -1);
+        cr_assert(strncmp(error, "cove.conf:6: [store] map_size: ", 31) == 0, "%s", error);
+        cr_assert_null(store);
+}
+
 Test(facade, write_failure_leaves_nothing_behind)
 {
         /* user_create is write #1, the default mailboxes #2..#7. */
