@@ -104,6 +104,8 @@ static bool echo_command(struct net_session *s, const char *line, size_t len)
                 conn_write_str(c, "OK\r\n");
                 if (conn_starttls(c, &error) < 0)
                         conn_printf(c, "NO %s\r\n", error);
+        } else if (strcmp(line, "PID") == 0) {
+                conn_printf(c, "PID %ld\r\n", (long)getpid());
         } else if (sscanf(line, "FLOOD %llu", &n) == 1) {
                 char *big = malloc(n);
                 memset(big, 'f', n);

@@ -14,6 +14,7 @@
 /* The echo protocol: on_ready sends "HELLO\r\n"; each line is recorded in
    net_events.lines ("a|b|") and answered "ECHO <line>\r\n", except:
      QUIT      -> "BYE\r\n", close after flush
+     PID       -> "PID <getpid()>\r\n"
      CLOSE     -> conn_close() inside on_input, then writes (ignored)
      STARTTLS  -> "OK\r\n" then conn_starttls()
      FLOOD n   -> n bytes of 'f' written at once (back-pressure)

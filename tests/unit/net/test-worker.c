@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <sys/wait.h>
@@ -17,6 +19,7 @@
 #include <openssl/x509.h>
 
 #include "listen.h"
+#include "log.h"
 #include "net-test.h"
 #include "pool.h"
 #include "worker.h"
@@ -48,6 +51,22 @@ static void teardown(void)
 
 TestSuite(worker, .init = setup, .fini = teardown, .timeout = 60);
 
+/* Highest descriptor number open in this process. */
+static int highest_fd(void)
+{
+        int max = 2;
+        DIR *d = opendir("/proc/self/fd");
+        cr_assert_not_null(d);
+        for (struct dirent *e; (e = readdir(d)) != NULL;) {
+                if (atoi(e->d_name) > max)
+                        max = atoi(e->d_name);
+        }
+        closedir(d);
+        return max;
+}
+
+static unsigned fd_headroom;   /* nonzero: the daemon gets only this many more fds */
+
 /* Binds 127.0.0.1:0 here, forks worker_run() with set, returns the port. */
 static unsigned start_daemon(struct worker_settings *set, bool tls)
 {
@@ -58,6 +77,11 @@ static unsigned start_daemon(struct worker_settings *set, bool tls)
         child = fork();
         cr_assert_geq(child, 0);
         if (child == 0) {
+                if (fd_headroom > 0) {
+                        rlim_t n = (rlim_t)highest_fd() + 1 + fd_headroom;
+                        struct rlimit rl = { .rlim_cur = n, .rlim_max = n };
+                        cr_assert_eq(setrlimit(RLIMIT_NOFILE, &rl), 0);
+                }
                 int ret = worker_run(set, ls, &error);
                 if (ret < 0)
                         fprintf(stderr, "worker_run: %s\n", error);
@@ -265,4 +289,81 @@ Test(worker, init_failure_stops_master)
         start_daemon(&set, false);
         int status = wait_exit(child, 20.0);
         cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 1, "status %d", status);
+}
+
+static long worker_pid_of(int fd)
+{
+        char line[128];
+        long pid = 0;
+        cr_assert_eq(write(fd, "PID\r\n", 5), 5);
+        read_line(fd, line, sizeof(line));
+        cr_assert_eq(sscanf(line, "PID %ld", &pid), 1, "got '%s'", line);
+        return pid;
+}
+
+Test(worker, master_restarts_a_dead_worker)
+{
+        struct worker_settings set = { .name = "test", .workers = 1, .conn = net_settings() };
+        unsigned port = start_daemon(&set, false);
+        char line[128];
+        int fd = connect_local(port);
+        read_line(fd, line, sizeof(line));
+        cr_assert_str_eq(line, "HELLO\r\n");
+        long first = worker_pid_of(fd);
+        cr_assert_neq(first, (long)child);
+        cr_assert_eq(kill((pid_t)first, SIGKILL), 0);
+        cr_assert_eq(read(fd, line, 1), 0);   /* its connections die with it */
+        close(fd);
+        /* The master still holds the listener: the replacement serves this. */
+        fd = connect_local(port);
+        read_line(fd, line, sizeof(line));
+        cr_assert_str_eq(line, "HELLO\r\n");
+        long second = worker_pid_of(fd);
+        cr_assert_neq(second, first);
+        close(fd);
+        kill(child, SIGTERM);
+        int status = wait_exit(child, 20.0);
+        cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+
+Test(worker, out_of_descriptors_sheds_and_recovers)
+{
+        struct worker_settings set = {
+                .name = "test",
+                .single_process = true,
+                .conn = net_settings(),
+        };
+        fd_headroom = 10;   /* libev's own descriptors, the spare, a few clients */
+        unsigned port = start_daemon(&set, false);
+        fd_headroom = 0;
+        int fds[24];
+        unsigned served = 0, shed = 0;
+        char line[128];
+        for (size_t i = 0; i < N_ELEMENTS(fds); i++) {
+                fds[i] = connect_local(port);
+                read_line(fds[i], line, sizeof(line));
+                if (strcmp(line, "HELLO\r\n") == 0)
+                        served++;
+                else if (line[0] == '\0')
+                        shed++;   /* accepted and closed at once */
+        }
+        cr_assert_gt(served, 0);
+        cr_assert_gt(shed, 0);
+        cr_assert_eq(served + shed, N_ELEMENTS(fds));
+        for (size_t i = 0; i < N_ELEMENTS(fds); i++)
+                close(fds[i]);
+        /* Descriptors come back: new clients are served again. */
+        bool ok = false;
+        for (int i = 0; i < 100 && !ok; i++) {
+                int fd = connect_local(port);
+                read_line(fd, line, sizeof(line));
+                ok = strcmp(line, "HELLO\r\n") == 0;
+                close(fd);
+                if (!ok)
+                        usleep(20000);
+        }
+        cr_assert(ok);
+        kill(child, SIGTERM);
+        int status = wait_exit(child, 20.0);
+        cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 }
