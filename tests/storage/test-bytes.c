@@ -5,6 +5,7 @@
 #include "conformance.h"
 
 #include <string.h>
+#include <time.h>
 
 CT_SUITE(bytes);
 
@@ -275,4 +276,92 @@ Test(bytes, stream_of_missing_message)
         ct_expunge(box, uid);
         ct_assert_code(store_stream_open(ts->store, box, uid, &stream, &size),
                        COVE_STORE_NOTFOUND);
+}
+
+Test(bytes, metadata_round_trip)
+{
+        uint32_t user = ct_user_add("bytes@example.org");
+        uint32_t box = ct_mailbox(user, "INBOX");
+        static const char m[] = "From: a@example.org\r\nSubject: meta\r\n"
+                                "Content-Type: text/plain\r\n\r\nbody\r\n";
+        struct cove_store_part part = { m, sizeof(m) - 1 };
+        struct store_append dated = { .parts = &part, .part_count = 1,
+                                      .internal_date = 1234567890, .internal_tz = -300,
+                                      .uidl = "pop-uidl-1" };
+        struct store_append now = { .parts = &part, .part_count = 1 };
+        struct cove_store_saved s1, s2;
+        struct store_txn *txn = NULL;
+        const struct cove_store_msg *msg = NULL;
+        int64_t t0 = (int64_t)time(NULL);
+
+        ct_assert_ok(store_txn_begin(ts->store, true, &txn));
+        ct_assert_ok(store_msg_append(txn, box, &dated, &s1));
+        ct_assert_ok(store_msg_append(txn, box, &now, &s2));
+        ct_assert_ok(store_txn_commit(&txn));
+        int64_t t1 = (int64_t)time(NULL);
+        ct_reopen();
+
+        ct_assert_ok(store_txn_begin(ts->store, false, &txn));
+        ct_assert_ok(store_msg_get(txn, box, s1.uid, &msg));
+        cr_assert_eq(msg->internal_date, 1234567890);
+        cr_assert_eq(msg->internal_tz, -300);
+        cr_assert_not_null(msg->uidl);
+        cr_assert_str_eq(msg->uidl, "pop-uidl-1");
+        cr_assert_geq(msg->save_date, t0, "save_date is when it was stored");
+        cr_assert_leq(msg->save_date, t1);
+        cr_assert_gt(msg->structure_len, 0u, "no cached MIME structure");
+        cr_assert_not_null(msg->structure);
+        cr_assert_eq(msg->gid, s1.gid);
+        cr_assert_eq(msg->modseq, s1.modseq);
+        ct_assert_ok(store_msg_get(txn, box, s2.uid, &msg));
+        cr_assert(msg->internal_date >= t0 && msg->internal_date <= t1,
+                  "internal_date 0 means now");
+        cr_assert(msg->uidl == NULL || msg->uidl[0] == '\0', "no UIDL override given");
+        cr_assert_neq(msg->gid, s1.gid, "gids are unique");
+        store_txn_abort(&txn);
+}
+
+/* A stream keeps giving the right bytes, or EXPUNGED, when its message is
+   expunged under it and its space is reused; never other bytes. */
+Test(bytes, stream_across_expunge)
+{
+        const size_t len = 2u * 1024 * 1024;
+        uint32_t user = ct_user_add("bytes@example.org");
+        uint32_t box = ct_mailbox(user, "INBOX");
+        unsigned char *big = pool_alloc(ts->pool, len);
+        unsigned char *buf = pool_alloc(ts->pool, 65536);
+        uint64_t state = 5;
+
+        for (size_t i = 0; i < len; i += 8) {
+                uint64_t r = test_rand_next(&state);
+                memcpy(big + i, &r, 8);
+        }
+        uint32_t uid = ct_append(box, big, len, 0).uid;
+        struct store_stream *stream = NULL;
+        uint64_t size = 0;
+        size_t got = 0;
+        ct_assert_ok(store_stream_open(ts->store, box, uid, &stream, &size));
+        ct_assert_ok(test_store_read_range(stream, 0, buf, 4096, &got));
+        cr_assert_eq(got, 4096u);
+
+        ct_expunge(box, uid);
+        /* Reuse the freed space with other bytes. */
+        for (uint32_t seed = 1; seed <= 8; seed++)
+                ct_append(box, test_msg_make(ts->pool, seed, len / 4), len / 4, 0);
+
+        bool expunged = false;
+        for (size_t off = 4096; off < len && !expunged; off += 65536) {
+                size_t want = len - off < 65536 ? len - off : 65536;
+                enum cove_store_err err = test_store_read_range(stream, off, buf, want, &got);
+                if (err == COVE_STORE_EXPUNGED) {
+                        expunged = true;
+                        break;
+                }
+                ct_assert_ok(err);
+                cr_assert_eq(got, want, "short read at %zu", off);
+                cr_assert(memcmp(buf, big + off, want) == 0,
+                          "stream returned other bytes at %zu after expunge", off);
+        }
+        store_stream_close(&stream);
+        cr_log_info("stream after expunge: %s", expunged ? "EXPUNGED" : "still readable");
 }

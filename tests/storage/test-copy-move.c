@@ -121,6 +121,18 @@ Test(copymove, move)
         cr_assert_eq(src1.expunge_modseq, src1.highestmodseq);
         cr_assert_eq(dst1.messages, dst0.messages + 1);
         cr_assert_eq(dst1.bytes, dst0.bytes + f.len);
+        /* The source's change log shows the move as an expunge. */
+        struct store_iter *iter = NULL;
+        const struct cove_store_change *c = NULL;
+        ct_assert_ok(store_txn_begin(ts->store, false, &rtxn));
+        ct_assert_ok(store_change_iter_init(rtxn, f.src, src0.highestmodseq, &iter));
+        ct_assert_ok(store_change_iter_next(iter, &c));
+        cr_assert_eq(c->uid, f.orig.uid);
+        cr_assert(c->expunged);
+        ct_assert_code(store_change_iter_next(iter, &c), COVE_STORE_NOTFOUND);
+        store_iter_deinit(&iter);
+        store_txn_abort(&rtxn);
+
         struct cove_store_user user1 = ct_user_get(f.user);
         cr_assert_eq(user1.used_bytes, user0.used_bytes, "move is quota-neutral");
         cr_assert_eq(user1.used_messages, user0.used_messages);

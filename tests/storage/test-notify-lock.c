@@ -1,6 +1,7 @@
 /* test-notify-lock.c - conformance: change notification (a watch wakes after
  * another process commits a delivery, and after our own commits) and the
- * POP3 maildrop lock (exclusive, per user, released when the holder dies).
+ * POP3 maildrop lock (exclusive, per user, released when the holder dies,
+ * refused while an expunge is running).
  * Waits use generous timeouts and assert only that the wake-up happens.
  */
 #include "conformance.h"
@@ -97,25 +98,6 @@ Test(notify, watch_wakes_on_delivery_from_another_process)
         cr_assert_null(watch);
 }
 
-Test(notify, aborted_append_leaves_nothing)
-{
-        uint32_t user = ct_user_add("watch@example.org");
-        uint32_t inbox = ct_mailbox(user, "INBOX");
-        struct store_txn *txn = NULL;
-        struct cove_store_part part = { "Subject: a\r\n\r\na\r\n", 17 };
-        struct store_append app = { .parts = &part, .part_count = 1 };
-        struct cove_store_saved saved;
-
-        ct_assert_ok(store_txn_begin(ts->store, true, &txn));
-        ct_assert_ok(store_msg_append(txn, inbox, &app, &saved));
-        store_txn_abort(&txn);
-        cr_assert_null(txn);
-        cr_assert_eq(ct_mailbox_get(inbox).messages, 0u, "aborted append is visible");
-        cr_assert_eq(ct_user_get(user).used_bytes, 0u);
-        /* The UID may have been burnt, but never goes backwards. */
-        cr_assert_geq(ct_append(inbox, part.data, part.size, 0).uid, 1u);
-}
-
 /* Child: tries the maildrop lock once; exit 0 = got it, 1 = INUSE. */
 static int try_lock_in_child(uint32_t user)
 {
@@ -167,4 +149,27 @@ Test(notify, maildrop_lock_released_when_holder_killed)
         ct_assert_ok(store_maildrop_lock(ts->store, user, &lock));
         cr_assert_eq(try_lock_in_child(user), 1);
         store_lock_release(&lock);
+}
+
+Test(notify, maildrop_lock_waits_for_running_expunge)
+{
+        uint32_t user = ct_user_add("pop@example.org");
+        uint32_t inbox = ct_mailbox(user, "INBOX");
+        static const char m[] = "Subject: e\r\n\r\ne\r\n";
+        uint32_t uid = ct_append(inbox, m, sizeof(m) - 1, 0).uid;
+        struct store_txn *txn = NULL;
+
+        /* An IMAP EXPUNGE in progress holds the guard until its txn ends. */
+        ct_assert_ok(store_txn_begin(ts->store, true, &txn));
+        ct_assert_ok(store_msg_expunge(txn, inbox, uid));
+        cr_assert_eq(try_lock_in_child(user), 1, "POP3 lock granted during an expunge");
+        ct_assert_ok(store_txn_commit(&txn));
+        cr_assert_eq(try_lock_in_child(user), 0, "guard not released at commit");
+
+        uid = ct_append(inbox, m, sizeof(m) - 1, 0).uid;
+        ct_assert_ok(store_txn_begin(ts->store, true, &txn));
+        ct_assert_ok(store_msg_expunge(txn, inbox, uid));
+        store_txn_abort(&txn);
+        cr_assert_eq(try_lock_in_child(user), 0, "guard not released at abort");
+        cr_assert_eq(ct_mailbox_get(inbox).messages, 1u, "aborted expunge took effect");
 }
