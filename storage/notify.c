@@ -9,6 +9,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,6 +34,27 @@ int notify_dir_init(const char *state_dir, struct pool *pool, const char **error
         return 0;
 }
 
+/* Writes the wake-up byte. EAGAIN means the pipe is full, hence readable
+   already. If the watcher closed its end since our open(), the write fails
+   with EPIPE: SIGPIPE is blocked meanwhile and a signal we caused is
+   consumed, so a process that does not ignore SIGPIPE (covectl) survives. */
+static void wake_write(int fd)
+{
+        sigset_t pipe_set, old;
+        sigemptyset(&pipe_set);
+        sigaddset(&pipe_set, SIGPIPE);
+        sigprocmask(SIG_BLOCK, &pipe_set, &old);
+        sigset_t pending;
+        sigpending(&pending);
+        bool was_pending = sigismember(&pending, SIGPIPE) == 1;
+        ssize_t ret = write(fd, "", 1);
+        if (ret < 0 && errno == EPIPE && !was_pending) {
+                const struct timespec zero = { 0, 0 };
+                sigtimedwait(&pipe_set, NULL, &zero);
+        }
+        sigprocmask(SIG_SETMASK, &old, NULL);
+}
+
 /* Writes one wake-up byte into the FIFO `name` of dirfd. */
 static void wake_one(int dirfd, const char *name)
 {
@@ -45,11 +67,8 @@ static void wake_one(int dirfd, const char *name)
                 return;
         }
         struct stat st;
-        if (fstat(fd, &st) == 0 && S_ISFIFO(st.st_mode)) {
-                /* EAGAIN: the pipe is full, hence already readable. */
-                ssize_t ret = write(fd, "", 1);
-                (void)ret;
-        }
+        if (fstat(fd, &st) == 0 && S_ISFIFO(st.st_mode))
+                wake_write(fd);
         close(fd);
 }
 
