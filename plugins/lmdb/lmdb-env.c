@@ -239,7 +239,10 @@ void lmdb_store_close(struct cove_store **storep)
         if (store->active_txns != 0)
                 store_log(store, COVE_STORE_LOG_ERROR,
                           "store closed with transactions or streams still open");
-        if (store->env != NULL)
+        /* In a forked child, mdb_env_close would release the parent's
+           reader slots (they carry the parent's pid): leave the inherited
+           environment alone and free only our memory. */
+        if (store->env != NULL && getpid() == store->pid)
                 mdb_env_close(store->env);
         lmdb_options_free(&store->opts);
         free(store->zbuf);

@@ -3,6 +3,8 @@
 #include <lmdb.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "lmdb-test.h"
 
@@ -195,4 +197,27 @@ Test(lmdb_open, entry_table_is_complete)
         cr_assert_not_null(ops->stream_read);
         cr_assert_null(ops->lock_maildrop);
         cr_assert_null(ops->notify_watch);
+}
+
+Test(lmdb_open, handle_refuses_work_after_fork)
+{
+        struct cove_store *store = lt_create(NULL);
+        struct cove_store_txn *txn;
+        lt_user(store, "ann@example.org");
+
+        pid_t pid = fork();
+        cr_assert_geq(pid, 0);
+        if (pid == 0) {
+                int code = ops->txn_begin(store, COVE_STORE_TXN_READ, &txn) ==
+                           COVE_STORE_INTERNAL &&
+                           strstr(ops->last_error(store), "fork") != NULL ? 0 : 1;
+                ops->close(&store);
+                _exit(code);
+        }
+        int status;
+        cr_assert_eq(waitpid(pid, &status, 0), pid);
+        cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+        cr_assert_eq(lt_stats(store).users, 1, "the parent's handle still works");
+        lt_user(store, "bob@example.org");
+        ops->close(&store);
 }
