@@ -112,3 +112,62 @@ Test(concurrency, parallel_appenders)
         cr_assert_eq(u.used_messages, WRITERS * PER_WRITER);
         cr_assert_eq(u.used_bytes, bytes);
 }
+
+#define QUOTA_MESSAGES 50
+#define DELIVERIES 30
+
+/* Child: delivers DELIVERIES messages; exit status = number refused with
+   OVERQUOTA, or 100+ on any other failure. */
+static void __attribute__((noreturn)) deliverer(const char *name)
+{
+        static const char m[] = "Subject: q\r\n\r\nquota race\r\n";
+        struct cove_store_part part = { m, sizeof(m) - 1 };
+        struct cove_store_saved saved;
+        struct store *store = NULL;
+        const char *error = NULL;
+        int refused = 0;
+
+        if (test_store_open_handle(ts, &store, &error) < 0)
+                _exit(100);
+        for (int i = 0; i < DELIVERIES; i++) {
+                enum cove_store_err err = store_deliver(store, name, NULL, &part, 1, &saved);
+                if (err == COVE_STORE_OVERQUOTA)
+                        refused++;
+                else if (err != COVE_STORE_OK)
+                        _exit(100 + (int)err);
+        }
+        store_close(&store);
+        _exit(refused);
+}
+
+/* Engines with many writers (PostgreSQL) must not let concurrent deliveries
+   overrun a quota between check and insert. */
+Test(concurrency, quota_holds_under_parallel_delivery)
+{
+        uint32_t user = ct_user_add("full@example.org");
+        struct store_txn *txn = NULL;
+        pid_t pids[WRITERS];
+        int refused = 0;
+
+        ct_assert_ok(store_txn_begin(ts->store, true, &txn));
+        ct_assert_ok(store_user_set_quota(txn, user, 0, QUOTA_MESSAGES));
+        ct_assert_ok(store_txn_commit(&txn));
+        for (int w = 0; w < WRITERS; w++) {
+                pids[w] = fork();
+                cr_assert_geq(pids[w], 0);
+                if (pids[w] == 0)
+                        deliverer("full@example.org");
+        }
+        for (int w = 0; w < WRITERS; w++) {
+                int status = 0;
+                while (waitpid(pids[w], &status, 0) < 0 && errno == EINTR)
+                        ;
+                cr_assert(WIFEXITED(status) && WEXITSTATUS(status) < 100,
+                          "deliverer %d failed (status 0x%x)", w, status);
+                refused += WEXITSTATUS(status);
+        }
+        uint32_t inbox = ct_mailbox(user, "INBOX");
+        cr_assert_eq(ct_count_messages(inbox), QUOTA_MESSAGES);
+        cr_assert_eq(ct_user_get(user).used_messages, QUOTA_MESSAGES);
+        cr_assert_eq(refused, WRITERS * DELIVERIES - QUOTA_MESSAGES);
+}

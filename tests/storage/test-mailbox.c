@@ -105,6 +105,12 @@ Test(mailbox, rename_carries_children)
         ct_assert_fails(in_txn_rename(user, "z/moved", "z/moved/b/c/inside"));
         cr_assert_eq(ct_mailbox(user, "z/moved/b/c"), abc);
 
+        /* Missing parents of the new name are created (RFC 3501 6.3.5). */
+        ct_assert_ok(in_txn_rename(user, "ax", "new/parent/ax"));
+        cr_assert(exists(user, "new"));
+        cr_assert(exists(user, "new/parent"));
+        cr_assert_eq(ct_mailbox(user, "new/parent/ax"), ax);
+
         /* Rename back up to the top level. */
         ct_assert_ok(in_txn_rename(user, "z/moved/b", "top"));
         cr_assert_eq(ct_mailbox(user, "top"), ab);

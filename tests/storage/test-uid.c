@@ -132,3 +132,37 @@ Test(uid, separate_sequences_per_mailbox)
         cr_assert_eq(ct_mailbox_get(a).messages, 5u);
         cr_assert_eq(ct_mailbox_get(b).messages, 1u);
 }
+
+Test(uid, uidvalidity_new_for_name_freed_by_rename)
+{
+        uint32_t user = ct_user_add("uid@example.org");
+        uint32_t first = ct_mailbox_add(user, "Name");
+        uint32_t validity = ct_mailbox_get(first).uidvalidity;
+        struct store_txn *txn = NULL;
+
+        ct_append(first, msg, sizeof(msg) - 1, 0);
+        ct_assert_ok(store_txn_begin(ts->store, true, &txn));
+        ct_assert_ok(store_mailbox_rename(txn, user, "Name", "Other"));
+        ct_assert_ok(store_txn_commit(&txn));
+        cr_assert_eq(ct_mailbox_get(first).uidvalidity, validity, "rename keeps UIDVALIDITY");
+        uint32_t second = ct_mailbox_add(user, "Name");
+        cr_assert_neq(second, first);
+        cr_assert_neq(ct_mailbox_get(second).uidvalidity, validity,
+                      "a new mailbox reused the UIDVALIDITY its name had before the rename");
+}
+
+Test(uid, uidvalidity_new_for_recreated_user)
+{
+        uint32_t user = ct_user_add("uid@example.org");
+        uint32_t inbox = ct_mailbox(user, "INBOX");
+        uint32_t validity = ct_mailbox_get(inbox).uidvalidity;
+        struct store_txn *txn = NULL;
+
+        ct_append(inbox, msg, sizeof(msg) - 1, 0);
+        ct_assert_ok(store_txn_begin(ts->store, true, &txn));
+        ct_assert_ok(store_user_delete(txn, user));
+        ct_assert_ok(store_txn_commit(&txn));
+        uint32_t again = ct_user_add("uid@example.org");
+        /* A client's cache of the old INBOX must not look valid. */
+        cr_assert_neq(ct_mailbox_get(ct_mailbox(again, "INBOX")).uidvalidity, validity);
+}
