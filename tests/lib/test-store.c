@@ -137,7 +137,7 @@ static const struct cove_conf *build_conf(struct test_store *ts, const char **er
 static int make_dirs(struct test_store *ts, const char **error_r)
 {
         const char *tmp = getenv("TMPDIR");
-        char *tmpl = pool_printf(ts->pool, "%s/cove-storage-XXXXXX",
+        char *tmpl = pool_printf(ts->pool, "%s/cove-conformance-XXXXXX",
                                  tmp != NULL && *tmp != '\0' ? tmp : "/tmp");
 
         if (mkdtemp(tmpl) == NULL) {
