@@ -289,6 +289,15 @@ static void conn_call(struct conn *c, void (*fn)(struct conn *))
         fn(c);
 }
 
+/* Decrypted input sits inside OpenSSL, room to take it, and no socket
+   event will announce it. */
+static bool conn_tls_input_waiting(struct conn *c)
+{
+        return c->ssl != NULL && c->tls_state == CONN_TLS_ON && !c->eof && !c->closing &&
+               !c->backpressure && !c->tls_read_wants_write && conn_input_room(c) > 0 &&
+               tls_has_pending(c->ssl);
+}
+
 /* The part of the before-sleep pass that talks to the protocol. */
 static void conn_process_protocol(struct conn *c)
 {
@@ -311,14 +320,12 @@ static void conn_process_protocol(struct conn *c)
                         c->need_dispatch = true;
                 }
         }
-        if (c->ssl != NULL && c->tls_state == CONN_TLS_ON && !c->eof && !c->closing &&
-            !c->backpressure && conn_input_room(c) > 0 && tls_has_pending(c->ssl)) {
-                /* Decrypted input no socket event will announce. */
-                conn_read_some(c);
-                c->need_dispatch = true;
-        }
         if (c->need_dispatch) {
                 c->need_dispatch = false;
+                conn_dispatch(c);
+        }
+        if (conn_tls_input_waiting(c)) {
+                conn_read_some(c);
                 conn_dispatch(c);
         }
         if (c->mgr->shutting_down && !c->closing && c->ready && !c->shutdown_seen &&
@@ -341,7 +348,7 @@ static void conn_process(struct conn *c)
                 return;
         }
         if (c->need_drained || c->need_dispatch ||
-            (c->producer != NULL && !c->backpressure))
+            (c->producer != NULL && !c->backpressure) || conn_tls_input_waiting(c))
                 conn_mark_pending(c);
 }
 

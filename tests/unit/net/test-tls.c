@@ -11,6 +11,7 @@
 
 #include <openssl/ssl.h>
 
+#include "conn-private.h"
 #include "conn.h"
 #include "net-test.h"
 #include "pool.h"
@@ -52,6 +53,8 @@ TestSuite(tls, .init = setup, .fini = teardown);
 struct client {
         int fd;
         bool starttls;       /* speak plaintext first, inject, then STARTTLS */
+        bool bulk;           /* a 100 KB literal in, a 200 KB producer reply out */
+        bool split;          /* a literal in two 10000-byte TLS records, then wait */
         int max_version;     /* 0: any */
         char error[256];
         volatile bool done;
@@ -107,6 +110,49 @@ static bool client_session(struct client *cl, SSL *ssl)
         return SSL_read(ssl, &c, 1) <= 0;   /* then the server closes */
 }
 
+/* Everything pipelined in one go, then the whole answer read to EOF. */
+static bool client_bulk(struct client *cl, SSL *ssl)
+{
+        struct buf out, in;
+        buf_init(&out, 0);
+        buf_init(&in, 0);
+        buf_append_str(&out, "LIT 100000\r\n");
+        for (unsigned long long i = 0; i < 100000; i++)
+                buf_append_char(&out, (char)net_pattern(i));
+        buf_append_str(&out, "BIG 200000\r\nQUIT\r\n");
+        bool ok = SSL_write(ssl, out.data, (int)out.len) == (int)out.len;
+        char tmp[8192];
+        int n;
+        while (ok && (n = SSL_read(ssl, tmp, sizeof(tmp))) > 0)
+                buf_append(&in, tmp, (size_t)n);
+        const char *want_tail = "\r\nEND\r\nBYE\r\n";
+        size_t want = strlen("HELLO\r\n") + 200000 + strlen(want_tail);
+        if (ok && (in.len != want || strcmp(in.data + in.len - strlen(want_tail), want_tail) != 0)) {
+                snprintf(cl->error, sizeof(cl->error), "got %zu bytes, wanted %zu", in.len, want);
+                ok = false;
+        }
+        buf_free(&out);
+        buf_free(&in);
+        return ok;
+}
+
+static bool client_split(struct client *cl, SSL *ssl)
+{
+        char line[64], rec[10000];
+        if (!expect(cl, tls_line(ssl, line, sizeof(line)), line, "HELLO\r\n"))
+                return false;
+        size_t head = (size_t)snprintf(rec, sizeof(rec), "LIT 19989\r\n");
+        for (size_t i = head; i < sizeof(rec); i++)
+                rec[i] = (char)net_pattern(i - head);
+        if (SSL_write(ssl, rec, sizeof(rec)) != sizeof(rec))
+                return false;
+        for (size_t i = 0; i < sizeof(rec); i++)
+                rec[i] = (char)net_pattern(sizeof(rec) - head + i);
+        if (SSL_write(ssl, rec, sizeof(rec)) != sizeof(rec))
+                return false;
+        return SSL_read(ssl, line, 1) <= 0;   /* until the server closes */
+}
+
 static bool client_plain_part(struct client *cl)
 {
         char line[256];
@@ -131,7 +177,8 @@ static void *client_main(void *arg)
         SSL_set_fd(ssl, cl->fd);
         if (!cl->starttls || client_plain_part(cl)) {
                 if (SSL_connect(ssl) == 1)
-                        cl->ok = client_session(cl, ssl);
+                        cl->ok = cl->bulk ? client_bulk(cl, ssl) :
+                                 cl->split ? client_split(cl, ssl) : client_session(cl, ssl);
                 else if (cl->error[0] == '\0')
                         snprintf(cl->error, sizeof(cl->error), "handshake failed");
         }
@@ -148,6 +195,8 @@ static bool finished(void *arg)
         return cl->done && conn_mgr_count(mgr) == 0;
 }
 
+static void (*between)(void);   /* runs on the loop thread while the client talks */
+
 static void run_client(struct client *cl, bool implicit_tls, const char *min_version)
 {
         const char *error;
@@ -162,6 +211,8 @@ static void run_client(struct client *cl, bool implicit_tls, const char *min_ver
         cr_assert_eq(conn_create(mgr, fds[0], implicit_tls, &c, &error), 0);
         pthread_t th;
         pthread_create(&th, NULL, client_main, cl);
+        if (between != NULL)
+                between();
         bool ok = net_run_until_fn(loop, finished, cl, 20.0);
         pthread_join(th, NULL);
         cr_assert(ok, "session did not finish");
@@ -176,6 +227,45 @@ Test(tls, implicit_tls_echo)
         cr_assert_eq(net_events.ready, 1);
         cr_assert_eq(net_events.closed, 1);
         cr_assert_str_eq(net_events.close_reason, "quit");
+}
+
+Test(tls, bulk_literal_in_and_producer_out)
+{
+        struct client cl = { .bulk = true };
+        run_client(&cl, true, NULL);
+        cr_assert(cl.ok, "%s", cl.error);
+        cr_assert_str_eq(net_events.lines.data, "LIT 100000|LIT:100000:ok|BIG 200000|QUIT|");
+}
+
+static bool is_ready(void *arg) { return net_events.ready == 1; }
+static bool input_full(void *arg) { return conn_input_room(net_events.last) == 0; }
+static bool literal_done(void *arg)
+{
+        return net_events.lines.data != NULL &&
+               strstr(net_events.lines.data, "LIT:19989:ok") != NULL;
+}
+
+/* The first record fills part of the buffer, the second only partly fits:
+   the rest sits decrypted inside OpenSSL with the socket empty. Only the
+   SSL_has_pending check can deliver it once the buffer has room again. */
+static void split_between(void)
+{
+        cr_assert(net_run_until_fn(loop, is_ready, NULL, 10.0));
+        conn_input_suspend(net_events.last);
+        cr_assert(net_run_until_fn(loop, input_full, NULL, 10.0));
+        conn_input_resume(net_events.last);
+        cr_assert(net_run_until_fn(loop, literal_done, NULL, 5.0),
+                  "decrypted input left inside OpenSSL was never read");
+        conn_close(net_events.last, "test done");
+}
+
+Test(tls, decrypted_input_left_in_openssl_is_read)
+{
+        struct client cl = { .split = true };
+        between = split_between;
+        run_client(&cl, true, NULL);
+        between = NULL;
+        cr_assert(cl.ok, "%s", cl.error);
 }
 
 Test(tls, starttls_discards_pipelined_plaintext)
