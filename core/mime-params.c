@@ -68,9 +68,10 @@ static void split_name(struct raw_param *rp, char *name)
 }
 
 static unsigned read_raw_params(struct pool *pool, const char *p,
-                                struct raw_param *raw)
+                                struct raw_param **raw_r)
 {
-        unsigned n = 0;
+        struct raw_param *raw = NULL;
+        unsigned n = 0, cap = 0;
 
         while (n < MIME_MAX_RAW_PARAMS) {
                 p = mime_skip_cfws(p);
@@ -82,15 +83,25 @@ static unsigned read_raw_params(struct pool *pool, const char *p,
                 p = mime_skip_cfws(p);
                 if (name == NULL || *p != '=') {
                         /* Not "name=value": skip to the next ';'. */
-                        while (*p != '\0' && *p != ';')
-                                p = *p == '"' ? (mime_read_quoted(pool, &p), p) : p + 1;
+                        while (*p != '\0' && *p != ';') {
+                                if (*p == '"')
+                                        mime_read_quoted(pool, &p);
+                                else
+                                        p++;
+                        }
                         continue;
                 }
                 p = mime_skip_cfws(p + 1);
+                if (n == cap) {
+                        unsigned ncap = cap == 0 ? 4 : cap * 2;
+                        raw = pool_realloc(pool, raw, cap * sizeof(*raw), ncap * sizeof(*raw));
+                        cap = ncap;
+                }
                 raw[n].value = read_value(pool, &p);
                 split_name(&raw[n], name);
                 n++;
         }
+        *raw_r = raw;
         return n;
 }
 
@@ -203,8 +214,8 @@ convert:
 void mime_params_parse(struct pool *pool, const char *p,
                        const struct mime_param **params_r, unsigned *count_r)
 {
-        struct raw_param *raw = pool_alloc(pool, MIME_MAX_RAW_PARAMS * sizeof(*raw));
-        unsigned n = read_raw_params(pool, p, raw), count = 0;
+        struct raw_param *raw;
+        unsigned n = read_raw_params(pool, p, &raw), count = 0;
         struct mime_param *params = pool_alloc(pool, (n + 1) * sizeof(*params));
 
         for (unsigned i = 0; i < n; i++) {

@@ -485,17 +485,23 @@ static struct part_end end_before_line(const struct mime_parser *p)
 }
 
 /* Closes the top part at end. */
-static void pop_part(struct mime_parser *p, const struct part_end *end)
+static void pop_part(struct mime_parser *p, struct part_end *end)
 {
         struct frame *f = top(p);
         struct mime_part *part = f->part;
+        uint64_t start = f->state == FS_HEADER ? part->header_offset : part->body_offset;
 
+        /* The part began on the delimiter's own line start (a blank line
+           ended its header, or the delimiter follows its opening line): the
+           line break is the part's, and every enclosing part closed with it
+           ends here too, so the tree still nests. Only the current line can
+           start after end->offset. */
+        if (start > end->offset)
+                *end = (struct part_end){ .offset = start, .line = p->line_no, .ends_lf = true };
         if (f->state == FS_HEADER) {
                 field_finish(p);
-                uint64_t h_end = end->offset > part->header_offset ?
-                        end->offset : part->header_offset;
-                part->header_size = h_end - part->header_offset;
-                part->body_offset = h_end;
+                part->header_size = end->offset - part->header_offset;
+                part->body_offset = end->offset;
                 part->flags |= MIME_PART_FLAG_NO_HEADER_END;
                 apply_header(p, part);
         } else if (end->offset > part->body_offset) {

@@ -297,3 +297,30 @@ Test(mime_limits, part_limit_on_message_child)
         cr_assert_eq(root->child_count, 0);
         cr_assert_eq(root->flags, MIME_PART_FLAG_LIMITED);
 }
+
+/* Found by fuzz-mime: a blank line that ends a header is also the line
+   break before the next delimiter. The part keeps it, enclosing parts end
+   with it, and the tree still nests. */
+Test(mime_limits, header_blank_line_right_before_delimiter)
+{
+        const char *msg =
+                "Content-Type: multipart/mixed; boundary=f\r\n\r\n"
+                "--f\r\n"
+                "Content-Type: message/rfc822\r\n\r\n"
+                "Subject: inner\r\n\r\n"
+                "--f\r\n"
+                "Content-Type: multipart/alternative; boundary=g\r\n\r\n"
+                "--g\r\n"
+                "--f--\r\n";
+        const struct mime_part *root = parse_str(msg);
+        const struct mime_part *rfc = mtest_child(root, 0), *inner = rfc->children;
+        cr_assert_str_eq(mtest_header(msg, inner), "Subject: inner\r\n\r\n");
+        cr_assert_eq(inner->body_size, 0);
+        cr_assert_str_eq(mtest_body(msg, rfc), "Subject: inner\r\n\r\n");
+        cr_assert_eq(rfc->body_lines, 2);
+        const struct mime_part *alt = mtest_child(root, 1);
+        cr_assert_eq(alt->child_count, 1);
+        cr_assert_str_eq(mtest_body(msg, alt), "--g\r\n");
+        cr_assert_eq(mtest_child(alt, 0)->header_size, 0);
+        cr_assert_eq(alt->flags, MIME_PART_FLAG_UNTERMINATED);
+}
