@@ -203,8 +203,9 @@ bool conn_discarding(const struct conn *c)
 
 void conn_input_peek(struct conn *c, const void **data_r, size_t *len_r)
 {
-        conn_discard_pending(c);
-        if (c->discard_left > 0 || c->discard_line) {
+        if (input_open(c))
+                conn_discard_pending(c);
+        if (!input_open(c) || c->discard_left > 0 || c->discard_line) {
                 *data_r = "";
                 *len_r = 0;
                 return;

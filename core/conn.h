@@ -207,8 +207,9 @@ void conn_discard_bytes(struct conn *conn, uint64_t n);
 /* True while such a discard is still in progress. */
 bool conn_discarding(const struct conn *conn);
 
-/* Zero-copy access for incremental parsers: the buffered unread input, then
-   mark n of those bytes consumed. */
+/* Zero-copy access for incremental parsers: the buffered unread input (empty
+   under the same conditions as above), then mark n of those bytes consumed
+   (n <= the length peeked). */
 void conn_input_peek(struct conn *conn, const void **data_r, size_t *len_r);
 void conn_input_consume(struct conn *conn, size_t n);
 

@@ -37,7 +37,8 @@ struct worker_settings {
            before accepting: open the store, etc. May store per-process state
            in context. -1 + *error_r stops the daemon (WORKER_EXIT_CONFIG). */
         int (*init)(struct worker *worker, void *context, const char **error_r);
-        /* Runs in each worker after every connection is closed. */
+        /* Runs in each worker after every connection is closed (only when
+           init succeeded). */
         void (*deinit)(struct worker *worker, void *context);
         void *context;
 };

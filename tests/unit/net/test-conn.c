@@ -358,3 +358,22 @@ Test(conn, mgr_destroy_closes_live_connections)
         cr_assert_eq(net_events.closed, 1);
         cr_assert_str_eq(net_events.close_reason, "shutdown");
 }
+
+Test(conn, peek_and_consume)
+{
+        struct conn_settings set = net_settings();
+        struct conn *c = start(&set);
+        const void *data;
+        size_t len;
+        conn_input_suspend(c);
+        feed("xyz\r\n");
+        conn_input_peek(c, &data, &len);
+        cr_assert_eq(len, 0, "nothing is handed out while suspended");
+        conn_input_resume(c);
+        conn_input_peek(c, &data, &len);
+        cr_assert_eq(len, 5);
+        cr_assert_eq(memcmp(data, "xyz\r\n", 5), 0);
+        conn_input_consume(c, 1);
+        net_pump(loop, 3);
+        cr_assert_str_eq(lines(), "yz|");
+}
