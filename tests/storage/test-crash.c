@@ -6,6 +6,8 @@
 
 #include <errno.h>
 #include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -136,10 +138,14 @@ Test(crash, sigkill_mid_append_loses_nothing_acknowledged)
         uint32_t user = ct_user_add("crash@example.org");
         uint32_t box = ct_mailbox(user, "INBOX");
         struct ack *acks = pool_alloc(ts->pool, sizeof(*acks) * MAX_ACKS);
-        uint64_t rnd = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 20);
+        const char *fixed = getenv("COVE_TEST_SEED");
+        uint64_t rnd = fixed != NULL ? strtoull(fixed, NULL, 10)
+                                     : (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 20);
         size_t n = 0;
 
-        cr_log_info("crash: random seed %llu", (unsigned long long)rnd);
+        /* On stderr, so a failure's output says how to repeat the run. */
+        fprintf(stderr, "crash: seed %llu (set COVE_TEST_SEED to repeat)\n",
+                (unsigned long long)rnd);
         for (int round = 0; round < CRASH_ROUNDS; round++) {
                 size_t kill_after = 3 + (size_t)(test_rand_next(&rnd) % 40);
                 unsigned delay_us = (unsigned)(test_rand_next(&rnd) % 50000);
