@@ -168,6 +168,8 @@ static enum cove_store_err dbs_open(struct cove_store *store, bool create)
                                                               : COVE_STORE_TXN_READ, &txn);
         if (err != COVE_STORE_OK)
                 return err;
+        /* meta first: a newer format is reported as such, whatever other
+           databases it has. */
         for (unsigned i = 0; i < LMDB_DB_COUNT && err == COVE_STORE_OK; i++) {
                 int rc = mdb_dbi_open(txn->txn, db_names[i], create ? MDB_CREATE : 0,
                                       &store->dbi[i]);
@@ -177,9 +179,9 @@ static enum cove_store_err dbs_open(struct cove_store *store, bool create)
                                          store->opts.path, db_names[i]);
                 else if (rc != 0)
                         err = lmdb_txn_error(txn, rc, "open database");
+                if (err == COVE_STORE_OK && i == LMDB_DB_META)
+                        err = create ? format_init(txn) : format_check(txn);
         }
-        if (err == COVE_STORE_OK)
-                err = create ? format_init(txn) : format_check(txn);
         if (err != COVE_STORE_OK) {
                 lmdb_txn_abort(&txn);
                 return err;

@@ -248,6 +248,8 @@ enum cove_store_err lmdb_mailbox_rename(struct cove_store_txn *txn, uint32_t mai
         size_t count;
         uint32_t existing;
 
+        if (err == COVE_STORE_OK && new_name == NULL)
+                err = lmdb_error(txn->store, COVE_STORE_INTERNAL, "name missing");
         if (err != COVE_STORE_OK)
                 return err;
         err = lmdb_mailbox_read(txn, mailbox_id, &txn->arena, &box);
@@ -362,6 +364,8 @@ enum cove_store_err lmdb_subscription_set(struct cove_store_txn *txn, uint32_t u
 {
         enum cove_store_err err = lmdb_txn_call(txn, true);
 
+        if (err == COVE_STORE_OK && name == NULL)
+                err = lmdb_error(txn->store, COVE_STORE_INTERNAL, "name missing");
         if (err != COVE_STORE_OK)
                 return err;
         if (subscribed) {

@@ -46,6 +46,12 @@ static bool entry_next(struct lmdb_rbuf *r, struct name_entry *e)
         return !r->bad && e->name != NULL;
 }
 
+/* Names are validated by the host; a NULL one is a caller bug, not a crash. */
+static enum cove_store_err no_name(struct cove_store_txn *txn)
+{
+        return lmdb_error(txn->store, COVE_STORE_INTERNAL, "name missing");
+}
+
 static enum cove_store_err bucket_corrupt(struct cove_store_txn *txn)
 {
         return lmdb_error(txn->store, COVE_STORE_CORRUPT, "name index bucket is malformed");
@@ -55,10 +61,12 @@ enum cove_store_err lmdb_name_get(struct cove_store_txn *txn, enum lmdb_db db,
                                   uint32_t owner, const char *name, uint32_t *id_r)
 {
         uint8_t key[4 + LMDB_NAME_KEY_MAX];
-        size_t len = strlen(name);
         MDB_val v;
-        enum cove_store_err err = lmdb_get(txn, db, key, name_key(key, owner, name, len), &v);
 
+        if (name == NULL)
+                return no_name(txn);
+        size_t len = strlen(name);
+        enum cove_store_err err = lmdb_get(txn, db, key, name_key(key, owner, name, len), &v);
         if (err != COVE_STORE_OK)
                 return err;
         struct lmdb_rbuf r = { .p = v.mv_data, .left = v.mv_size };
@@ -126,6 +134,8 @@ static enum cove_store_err bucket_edit(struct cove_store_txn *txn, enum lmdb_db 
 enum cove_store_err lmdb_name_put(struct cove_store_txn *txn, enum lmdb_db db,
                                   uint32_t owner, const char *name, uint32_t id)
 {
+        if (name == NULL)
+                return no_name(txn);
         if (strlen(name) > UINT16_MAX)
                 return lmdb_error(txn->store, COVE_STORE_INTERNAL, "name too long");
         return bucket_edit(txn, db, owner, name, true, id);
@@ -134,6 +144,8 @@ enum cove_store_err lmdb_name_put(struct cove_store_txn *txn, enum lmdb_db db,
 enum cove_store_err lmdb_name_del(struct cove_store_txn *txn, enum lmdb_db db,
                                   uint32_t owner, const char *name)
 {
+        if (name == NULL)
+                return no_name(txn);
         return bucket_edit(txn, db, owner, name, false, 0);
 }
 

@@ -221,3 +221,41 @@ Test(lmdb_open, handle_refuses_work_after_fork)
         lt_user(store, "bob@example.org");
         ops->close(&store);
 }
+
+Test(lmdb_open, garbage_data_file_is_corrupt)
+{
+        char path[300];
+        snprintf(path, sizeof(path), "%s/data.mdb", lt_dir);
+        FILE *f = fopen(path, "w");
+        cr_assert_not_null(f);
+        for (int i = 0; i < 4096; i++)
+                fputc("garbage!"[i % 8], f);
+        fclose(f);
+        struct cove_store *store = NULL;
+        const char *kv[] = { "path", lt_dir, NULL };
+        const char *error;
+        enum cove_store_err err = lt_open_kv(false, kv, &store, &error);
+        cr_assert(err == COVE_STORE_CORRUPT, "got %d: %s", err, error);
+        cr_assert_null(store);
+}
+
+Test(lmdb_open, missing_names_are_errors_not_crashes)
+{
+        struct cove_store *store = lt_create(NULL);
+        uint32_t user = lt_user(store, "ann@example.org");
+        uint32_t box = lt_mailbox(store, user, "INBOX");
+        struct cove_store_txn *txn = lt_begin(store, true);
+        struct cove_store_user u = { .name = NULL };
+        const struct cove_store_user *got;
+        const struct cove_store_mailbox *mb;
+        uint32_t id;
+
+        cr_assert_neq(ops->user_create(txn, &u, &id), COVE_STORE_OK);
+        cr_assert_neq(ops->user_lookup(txn, NULL, &got), COVE_STORE_OK);
+        cr_assert_neq(ops->mailbox_lookup(txn, user, NULL, &mb), COVE_STORE_OK);
+        cr_assert_neq(ops->mailbox_create(txn, user, NULL, 0, &id), COVE_STORE_OK);
+        cr_assert_neq(ops->mailbox_rename(txn, box, NULL), COVE_STORE_OK);
+        cr_assert_neq(ops->subscription_set(txn, user, NULL, true), COVE_STORE_OK);
+        lt_commit(&txn);
+        ops->close(&store);
+}
