@@ -104,6 +104,8 @@ static bool echo_command(struct net_session *s, const char *line, size_t len)
                 conn_write_str(c, "OK\r\n");
                 if (conn_starttls(c, &error) < 0)
                         conn_printf(c, "NO %s\r\n", error);
+        } else if (strcmp(line, "HOLD") == 0) {
+                conn_input_suspend(c);   /* a command that never finishes */
         } else if (strcmp(line, "PID") == 0) {
                 conn_printf(c, "PID %ld\r\n", (long)getpid());
         } else if (sscanf(line, "FLOOD %llu", &n) == 1) {
@@ -189,6 +191,12 @@ const struct conn_vfuncs net_echo_vfuncs = {
         .on_drained = echo_drained,
         .on_timeout = echo_timeout,
         .on_shutdown = echo_shutdown,
+        .on_close = echo_close,
+};
+
+const struct conn_vfuncs net_echo_plain_vfuncs = {
+        .on_ready = echo_ready,
+        .on_input = echo_input,
         .on_close = echo_close,
 };
 

@@ -15,6 +15,7 @@
    net_events.lines ("a|b|") and answered "ECHO <line>\r\n", except:
      QUIT      -> "BYE\r\n", close after flush
      PID       -> "PID <getpid()>\r\n"
+     HOLD      -> suspends input for good (a command that never ends)
      CLOSE     -> conn_close() inside on_input, then writes (ignored)
      STARTTLS  -> "OK\r\n" then conn_starttls()
      FLOOD n   -> n bytes of 'f' written at once (back-pressure)
@@ -38,6 +39,8 @@ struct net_events {
 };
 extern struct net_events net_events;
 extern const struct conn_vfuncs net_echo_vfuncs;
+/* The same without on_drained/on_timeout/on_shutdown (framework defaults). */
+extern const struct conn_vfuncs net_echo_plain_vfuncs;
 
 unsigned char net_pattern(unsigned long long i);
 

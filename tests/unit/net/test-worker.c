@@ -367,3 +367,32 @@ Test(worker, out_of_descriptors_sheds_and_recovers)
         int status = wait_exit(child, 20.0);
         cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 }
+
+Test(worker, sigterm_closes_idle_now_and_busy_at_deadline)
+{
+        struct worker_settings set = {
+                .name = "test",
+                .single_process = true,
+                .shutdown_secs = 1,
+                .conn = net_settings(),
+        };
+        set.conn.vfuncs = &net_echo_plain_vfuncs;
+        unsigned port = start_daemon(&set, false);
+        char line[128];
+        int idle = connect_local(port), busy = connect_local(port);
+        read_line(idle, line, sizeof(line));
+        read_line(busy, line, sizeof(line));
+        cr_assert_str_eq(line, "HELLO\r\n");
+        cr_assert_eq(write(busy, "HOLD\r\n", 6), 6);
+        cr_assert_eq(write(busy, "PID\r\n", 5), 5);   /* never answered */
+        usleep(100000);
+        kill(child, SIGTERM);
+        cr_assert_eq(read(idle, line, 1), 0, "idle connection not closed");
+        /* The busy one is cut at the 1 s deadline (the socket's 10 s receive
+           timeout would fail this read otherwise). */
+        cr_assert_eq(read(busy, line, 1), 0, "busy connection not closed");
+        int status = wait_exit(child, 20.0);
+        cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+        close(idle);
+        close(busy);
+}
