@@ -208,3 +208,38 @@ Test(copymove, same_process_lock_guards_inbox)
         cr_assert_null(lock);
         cr_assert_eq(ct_mailbox_get(f.src).messages, 0u);
 }
+
+Test(copymove, within_one_mailbox)
+{
+        struct fixture f = make_fixture("Drafts", COVE_FLAG_FLAGGED);
+        struct cove_store_saved copied, moved;
+        struct store_txn *txn = NULL;
+        uint32_t count = ct_mailbox_get(f.src).messages;
+
+        ct_assert_ok(store_txn_begin(ts->store, true, &txn));
+        ct_assert_ok(store_msg_copy(txn, f.src, f.orig.uid, f.src, &copied));
+        ct_assert_ok(store_txn_commit(&txn));
+        cr_assert_gt(copied.uid, f.orig.uid);
+        cr_assert_eq(ct_mailbox_get(f.src).messages, count + 1);
+        assert_copy_of(&f, f.src, f.orig.uid);
+        assert_copy_of(&f, f.src, copied.uid);
+
+        /* RFC 6851 allows MOVE into the same mailbox: a new UID, same gid. */
+        ct_assert_ok(store_txn_begin(ts->store, true, &txn));
+        ct_assert_ok(store_msg_move(txn, f.src, f.orig.uid, f.src, &moved));
+        ct_assert_ok(store_txn_commit(&txn));
+        cr_assert_gt(moved.uid, copied.uid);
+        cr_assert_eq(moved.gid, f.orig.gid);
+        struct cove_store_mailbox mb = ct_mailbox_get(f.src);
+        cr_assert_eq(mb.messages, count + 1);
+        cr_assert_eq(mb.bytes, 2 * f.len);
+        cr_assert_eq(ct_count_messages(f.src), count + 1);
+        assert_copy_of(&f, f.src, moved.uid);
+        ct_assert_ok(store_txn_begin(ts->store, true, &txn));
+        ct_assert_code(store_msg_expunge(txn, f.src, f.orig.uid), COVE_STORE_NOTFOUND);
+        ct_assert_ok(store_msg_expunge(txn, f.src, moved.uid));
+        ct_assert_code(store_msg_expunge(txn, f.src, moved.uid), COVE_STORE_NOTFOUND);
+        ct_assert_ok(store_txn_commit(&txn));
+        assert_copy_of(&f, f.src, copied.uid);
+        cr_assert_eq(ct_user_get(f.user).used_messages, 2u);
+}

@@ -99,3 +99,31 @@ Test(dedup, delivery_to_several_users)
         ct_expunge(ct_mailbox(users[3], "INBOX"), saved[3].uid);
         cr_assert_eq(ct_stats().bytes_stored, s0.bytes_stored);
 }
+
+Test(dedup, mailbox_delete_keeps_shared_copies)
+{
+        uint32_t user = ct_user_add("si@example.org");
+        unsigned char *body = test_msg_make(ts->pool, 31, BODY_LEN);
+        uint32_t a = ct_mailbox_add(user, "A");
+        uint32_t b = ct_mailbox_add(user, "B");
+        struct cove_store_stats s0 = ct_stats();
+        struct cove_store_saved saved;
+        struct store_txn *txn = NULL;
+
+        uint32_t uid = ct_append(a, body, BODY_LEN, 0).uid;
+        ct_append(a, body, BODY_LEN, 0);
+        ct_assert_ok(store_txn_begin(ts->store, true, &txn));
+        ct_assert_ok(store_msg_copy(txn, a, uid, b, &saved));
+        ct_assert_ok(store_txn_commit(&txn));
+
+        /* Deleting A drops two references; B's copy must survive. */
+        ct_assert_ok(store_txn_begin(ts->store, true, &txn));
+        ct_assert_ok(store_mailbox_delete(txn, user, "A"));
+        ct_assert_ok(store_txn_commit(&txn));
+        ct_assert_body(b, saved.uid, body, BODY_LEN);
+        cr_assert_eq(ct_user_get(user).used_bytes, BODY_LEN);
+        ct_reopen();
+        ct_assert_body(b, saved.uid, body, BODY_LEN);
+        ct_expunge(b, saved.uid);
+        cr_assert_eq(ct_stats().bytes_stored, s0.bytes_stored);
+}

@@ -225,6 +225,9 @@ Test(mailbox, names_normalised)
         cr_assert_str_eq(normal, "INBOX/x");
         cr_assert(store_mailbox_name_normalize(pool, "Caf\xc3\xa9", &normal, &error));
         cr_assert_str_eq(normal, "Caf\xc3\xa9");
+        uint32_t utf8 = ct_mailbox_add(user, "Caf\xc3\xa9/\xe6\x97\xa5\xe6\x9c\xac");
+        cr_assert_eq(ct_mailbox(user, "Caf\xc3\xa9/\xe6\x97\xa5\xe6\x9c\xac"), utf8);
+        cr_assert_neq(ct_mailbox(user, "Caf\xc3\xa9"), utf8);
         pool_destroy(&pool);
 }
 
