@@ -311,6 +311,12 @@ static int begin_raw(struct cove_store *store, unsigned mdb_flags, MDB_txn **txn
                 if (rc == 0)
                         rc = mdb_txn_begin(store->env, NULL, mdb_flags, txn_r);
         }
+        if (rc == MDB_READERS_FULL) {
+                /* Slots of killed processes may be what fills the table. */
+                int dead = 0;
+                if (mdb_reader_check(store->env, &dead) == 0 && dead > 0)
+                        rc = mdb_txn_begin(store->env, NULL, mdb_flags, txn_r);
+        }
         return rc;
 }
 

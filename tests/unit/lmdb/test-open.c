@@ -259,3 +259,23 @@ Test(lmdb_open, missing_names_are_errors_not_crashes)
         lt_commit(&txn);
         ops->close(&store);
 }
+
+Test(lmdb_open, reader_slots_exhausted_is_temp)
+{
+        const char *opts[] = { "max_readers", "8", NULL };
+        struct cove_store *store = lt_create(opts);
+        struct cove_store_txn *txns[9];
+        int opened = 0;
+        enum cove_store_err err = COVE_STORE_OK;
+
+        while (opened < 9 && (err = ops->txn_begin(store, COVE_STORE_TXN_READ,
+                                                   &txns[opened])) == COVE_STORE_OK)
+                opened++;
+        cr_assert_eq(err, COVE_STORE_TEMP, "got %d after %d readers", err, opened);
+        cr_assert_geq(opened, 7);
+        while (opened > 0)
+                ops->txn_abort(&txns[--opened]);
+        /* Slots come back when the txns end. */
+        cr_assert_eq(lt_stats(store).users, 0);
+        ops->close(&store);
+}
