@@ -130,6 +130,8 @@ static enum cove_store_err blob_create(struct cove_store_txn *txn, const uint8_t
         enum cove_store_err err = COVE_STORE_OK;
 
         for (uint32_t i = 0; i < b.chunks && err == COVE_STORE_OK; i++) {
+                /* UNSAFE: i < chunk_count(size), so off < size and
+                   off + len <= size. */
                 uint64_t off = (uint64_t)i * LMDB_CHUNK_SIZE;
                 size_t len = size - off < LMDB_CHUNK_SIZE ? (size_t)(size - off)
                                                           : LMDB_CHUNK_SIZE;
@@ -221,6 +223,7 @@ enum cove_store_err lmdb_blob_read_chunk(struct cove_store *store, MDB_txn *txn,
                                   mdb_strerror(rc));
         if (!blob_decode(&v, &b) || b.size != blob_size || no >= b.chunks)
                 return lmdb_error(store, COVE_STORE_CORRUPT, "blob record is inconsistent");
+        /* UNSAFE: no < b.chunks (checked), so off < b.size. */
         uint64_t off = (uint64_t)no * LMDB_CHUNK_SIZE;
         size_t want = b.size - off < LMDB_CHUNK_SIZE ? (size_t)(b.size - off) : LMDB_CHUNK_SIZE;
         bool compressed = (b.bitmap[no / 8] & (1u << (no % 8))) != 0;

@@ -22,6 +22,7 @@ static size_t name_key(uint8_t *key, uint32_t owner, const char *name, size_t le
         size_t n = len < LMDB_NAME_KEY_MAX ? len : LMDB_NAME_KEY_MAX;
 
         lmdb_be32(key, owner);
+        /* UNSAFE: n <= LMDB_NAME_KEY_MAX and every key buffer has 4 + that. */
         memcpy(key + 4, name, n);
         return 4 + n;
 }
