@@ -92,6 +92,8 @@ static const struct conf_key server_keys[] = {
           .offset = CONF_FIELD(server.state_dir), .def_from = "store.path" },
         { .name = "allow_plaintext_auth", .type = CONF_TYPE_BOOL,
           .offset = CONF_FIELD(server.allow_plaintext_auth), .def = "no" },
+        { .name = "default_domain", .type = CONF_TYPE_STRING,
+          .offset = CONF_FIELD(server.default_domain) },
         { .name = "max_connections_per_ip", .type = CONF_TYPE_UINT,
           .offset = CONF_FIELD(server.max_connections_per_ip), .def = "50",
           .min = 0, .max = 100000 },

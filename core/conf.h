@@ -52,6 +52,7 @@ struct cove_conf {
                 const char *state_dir;    /* locks, notify, pid files; default <store.path> */
                 bool allow_plaintext_auth;/* plaintext auth on unencrypted non-loopback */
                 unsigned max_connections_per_ip;  /* 0 = unlimited; default 50 */
+                const char *default_domain;  /* appended to bare login/recipient names; NULL: none */
         } server;
 
         struct conf_tls {
