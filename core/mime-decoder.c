@@ -108,6 +108,42 @@ static bool qp_flush_ws(struct mime_decoder *dec, struct buf *out)
         return ok;
 }
 
+/* A byte outside any escape: whitespace is held until we know whether the
+   line ends (RFC 2045 §6.7 rule 3 drops trailing whitespace). */
+static bool qp_text(struct mime_decoder *dec, char c, struct buf *out)
+{
+        if (dec->cr) {
+                dec->cr = false;
+                if (c == '\n') {
+                        dec->ws_len = 0;
+                        return buf_append(out, "\r\n", 2);
+                }
+                if (!qp_flush_ws(dec, out) || !buf_append_char(out, '\r'))
+                        return false;
+        }
+        if (c == '\r') {
+                dec->cr = true;
+                return true;
+        }
+        if (c == '\n') {
+                dec->ws_len = 0;
+                return buf_append_char(out, '\n');
+        }
+        if (c == ' ' || c == '\t') {
+                if (dec->ws_len == sizeof(dec->ws) && !qp_flush_ws(dec, out))
+                        return false;
+                dec->ws[dec->ws_len++] = c;
+                return true;
+        }
+        if (!qp_flush_ws(dec, out))
+                return false;
+        if (c == '=') {
+                dec->qp = QP_EQ;
+                return true;
+        }
+        return buf_append_char(out, c);
+}
+
 /* One byte of quoted-printable (RFC 2045 §6.7). Returns false when out is
    full. */
 static bool qp_byte(struct mime_decoder *dec, char c, struct buf *out)
@@ -117,36 +153,7 @@ static bool qp_byte(struct mime_decoder *dec, char c, struct buf *out)
         for (;;) {
                 switch (dec->qp) {
                 case QP_TEXT:
-                        if (dec->cr) {
-                                dec->cr = false;
-                                if (c == '\n') {
-                                        dec->ws_len = 0;   /* rule 3: trailing space */
-                                        return buf_append(out, "\r\n", 2);
-                                }
-                                if (!qp_flush_ws(dec, out) || !buf_append_char(out, '\r'))
-                                        return false;
-                        }
-                        if (c == '\r') {
-                                dec->cr = true;
-                                return true;
-                        }
-                        if (c == '\n') {
-                                dec->ws_len = 0;
-                                return buf_append_char(out, '\n');
-                        }
-                        if (c == ' ' || c == '\t') {
-                                if (dec->ws_len == sizeof(dec->ws) && !qp_flush_ws(dec, out))
-                                        return false;
-                                dec->ws[dec->ws_len++] = c;
-                                return true;
-                        }
-                        if (!qp_flush_ws(dec, out))
-                                return false;
-                        if (c == '=') {
-                                dec->qp = QP_EQ;
-                                return true;
-                        }
-                        return buf_append_char(out, c);
+                        return qp_text(dec, c, out);
                 case QP_EQ:
                         if (mime_hex_value(c) >= 0) {
                                 dec->hex1 = c;

@@ -8,6 +8,7 @@
 #include "mime-private.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <iconv.h>
 #include <string.h>
 #include <strings.h>
@@ -16,6 +17,10 @@
 #include "pool.h"
 
 #define MIME_MAX_CHARSET_NAME 64u
+/* Longest encoded text recognised in one word. RFC 2047 allows 75 bytes
+   for the whole word; real mailers exceed that, but a bound keeps a value
+   full of unterminated "=?" from costing quadratic time. */
+#define MIME_MAX_EWORD_TEXT 2048u
 
 static const char utf8_replacement[] = "\xef\xbf\xbd";
 
@@ -155,8 +160,12 @@ static bool eword_parse(const char *p, const char *end, struct eword *w)
         if (end - p < 8 || p[0] != '=' || p[1] != '?')
                 return false;
         const char *cs = p + 2, *q = cs;
-        while (q < end && *q != '?' && !mime_is_wsp(*q))
+        const char *cs_end = end - cs > (ptrdiff_t)MIME_MAX_CHARSET_NAME + 8 ?
+                cs + MIME_MAX_CHARSET_NAME + 8 : end;
+        while (q < cs_end && *q != '?' && !mime_is_wsp(*q))
                 q++;
+        if (q == cs_end)
+                return false;
         if (q >= end - 3 || *q != '?' || q == cs || q[2] != '?')
                 return false;
         size_t cs_len = (size_t)(q - cs);
@@ -173,9 +182,11 @@ static bool eword_parse(const char *p, const char *end, struct eword *w)
         if (enc != 'B' && enc != 'Q')
                 return false;
         const char *t = q + 3, *e = t;
-        while (e + 1 < end && !(e[0] == '?' && e[1] == '=') && !mime_is_wsp(*e))
+        const char *t_end = end - t > (ptrdiff_t)MIME_MAX_EWORD_TEXT ?
+                t + MIME_MAX_EWORD_TEXT : end;
+        while (e + 1 < t_end && !(e[0] == '?' && e[1] == '=') && !mime_is_wsp(*e))
                 e++;
-        if (e + 1 >= end || e[0] != '?' || e[1] != '=')
+        if (e + 1 >= t_end || e[0] != '?' || e[1] != '=')
                 return false;
         *w = (struct eword){ .start = p, .end = e + 2, .enc = enc, .text = t,
                              .text_len = (size_t)(e - t) };

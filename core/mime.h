@@ -53,6 +53,16 @@ struct pool;
  * `envelope` is non-NULL exactly on message roots: the root of the tree and
  * the child of each message/rfc822 part.
  *
+ * Caveats:
+ *   - When a blank line ending a part's header is immediately followed by a
+ *     delimiter, that line break stays in the part's header (body size 0)
+ *     and parts closed by the delimiter end after it, so children always
+ *     nest inside their parent's body.
+ *   - A header with no blank line before the delimiter ends before the
+ *     delimiter's line break (MIME_PART_FLAG_NO_HEADER_END).
+ *   - Offsets and line counts describe the stored bytes; a bare-LF message
+ *     is not converted to CRLF, so sizes are those of the bytes as stored.
+ *
  * Strings are NUL-terminated and never contain NUL. NULL means "absent"
  * (IMAP NIL). Tokens (type, subtype, encoding, disposition type, parameter
  * names) are lower-cased; other values are kept as written, unfolded (CRLF
@@ -62,7 +72,9 @@ struct pool;
 /* A Content-Type or Content-Disposition parameter. RFC 2231 continuations
    (name*0, name*1*, ...) are joined and percent-decoded; with a known charset
    the value is converted to UTF-8, otherwise the decoded bytes are kept.
-   Duplicate names keep the first. Quoted-string quoting is removed. */
+   An RFC 2231 form (name*= or name*0...) wins over a plain name=; other
+   duplicates keep the first. Quoted-string quoting is removed. At most 256
+   raw parameters per field and sections 0..255 are read. */
 struct mime_param {
         const char *name;       /* lower-case, without the '*' / '*N' suffix */
         const char *value;      /* never NULL */
@@ -80,9 +92,11 @@ enum mime_address_kind {
    (quoted-strings unquoted, words joined by single spaces, RFC 2047 encoded
    words kept as they are; a comment is used when there is no phrase), adl
    the obsolete source route ("@a,@b" without the final ':'), mailbox the
-   local part, host the domain. A MAILBOX without '@' has host NULL, which
-   imapd reports as NIL like other servers; group markers have kind set so
-   they need no guessing from NULLs. */
+   local part (quoted local parts keep their quotes), host the domain. A
+   MAILBOX written without '@' has host NULL; since NIL host means a group
+   marker in IMAP, imapd should substitute a placeholder host for it. Group
+   markers carry their kind, so nobody has to guess from NULLs. "<>" gives a
+   MAILBOX with mailbox and host NULL only when it has a display name. */
 struct mime_address {
         enum mime_address_kind kind;
         const char *name;
@@ -202,7 +216,8 @@ struct mime_limits {
         unsigned max_depth;     /* nesting of parts; default 32 */
         unsigned max_parts;     /* parts in the tree; default 2000 */
         unsigned max_headers;   /* header fields examined per part; default 2000 */
-        size_t max_header_line; /* unfolded field length kept; default 65536 */
+        size_t max_header_line; /* unfolded field length kept; default 65536,
+                                   values above 16 MiB are treated as 16 MiB */
 };
 #define MIME_DEFAULT_MAX_DEPTH 32u
 #define MIME_DEFAULT_MAX_PARTS 2000u

@@ -123,3 +123,20 @@ Test(mime_encoding, decoder_respects_output_limit)
         cr_assert_eq(mime_transfer_encoding_parse("x-uuencode"), MIME_TE_IDENTITY);
         cr_assert_eq(mime_transfer_encoding_parse(NULL), MIME_TE_IDENTITY);
 }
+
+Test(mime_encoding, unterminated_words_are_kept)
+{
+        struct buf b;
+        buf_init(&b, 0);
+        for (int i = 0; i < 10000; i++)
+                buf_append_str(&b, "=?a?q?");
+        cr_assert_str_eq(mime_words_decode(test_pool, b.data, b.len), b.data);
+        buf_reset(&b);
+        buf_append_str(&b, "=?utf-8?q?");
+        for (int i = 0; i < 3000; i++)
+                buf_append_char(&b, 'x');
+        buf_append_str(&b, "?=");
+        /* Longer than any real encoded word: left alone. */
+        cr_assert_str_eq(mime_words_decode(test_pool, b.data, b.len), b.data);
+        buf_free(&b);
+}
