@@ -24,9 +24,11 @@ static enum cove_store_err deliver_target(struct store_txn *txn, uint32_t user_i
         return COVE_STORE_OK;
 }
 
-enum cove_store_err store_deliver(struct store *store, const char *name, const char *mailbox,
-                                  const struct cove_store_part *parts, size_t part_count,
-                                  struct cove_store_saved *saved_r)
+/* One delivery attempt in one write transaction. */
+static enum cove_store_err deliver_once(struct store *store, const char *name,
+                                        const char *mailbox,
+                                        const struct cove_store_part *parts,
+                                        size_t part_count, struct cove_store_saved *saved_r)
 {
         struct store_txn *txn;
         const struct cove_store_user *user;
@@ -51,4 +53,21 @@ enum cove_store_err store_deliver(struct store *store, const char *name, const c
         /* Durable before the caller acknowledges (RFC 5321 §6.1: once accepted,
            a message must not be lost). */
         return store_txn_commit(&txn);
+}
+
+/* A TEMP result means nothing was committed; engines return it for
+   conditions the next transaction no longer has (the LMDB engine grows its
+   map after a MAP_FULL), so a couple of immediate retries turn a would-be
+   deferral into a delivery. */
+#define DELIVER_ATTEMPTS 3
+
+enum cove_store_err store_deliver(struct store *store, const char *name, const char *mailbox,
+                                  const struct cove_store_part *parts, size_t part_count,
+                                  struct cove_store_saved *saved_r)
+{
+        enum cove_store_err err = COVE_STORE_TEMP;
+        for (unsigned attempt = 0; attempt < DELIVER_ATTEMPTS && err == COVE_STORE_TEMP;
+             attempt++)
+                err = deliver_once(store, name, mailbox, parts, part_count, saved_r);
+        return err;
 }

@@ -204,7 +204,9 @@ void store_stream_close(struct store_stream **stream);
 
 /* Delivers one message to user `name` into `mailbox` (NULL: INBOX; a mailbox
    that does not exist falls back to INBOX), in its own write txn, durable on
-   return. Codes: NOTFOUND unknown user, OVERQUOTA, TEMP, INTERNAL. */
+   return. A transaction that fails with TEMP (nothing committed, e.g. the
+   engine had to grow its file) is retried a few times first.
+   Codes: NOTFOUND unknown user, OVERQUOTA, TEMP, INTERNAL. */
 enum cove_store_err store_deliver(struct store *store, const char *name, const char *mailbox,
                                   const struct cove_store_part *parts, size_t part_count,
                                   struct cove_store_saved *saved_r);
