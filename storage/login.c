@@ -1,0 +1,300 @@
+/* login.c - user lookup, plaintext verification and the failed-login
+ * throttle for the front-ends (see login.h).
+ *
+ * Owns: name completion with the default domain, copying user records out of
+ * a read txn, equal-cost verification for unknown users, the bounded throttle
+ * table. Does not: speak a protocol, sleep (the daemon delays its answer with
+ * a timer) or log secrets.
+ */
+#include "login.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "password.h"
+#include "pool.h"
+#include "store.h"
+
+#define LOGIN_THROTTLE_DEFAULT_ENTRIES 4096
+#define LOGIN_THROTTLE_PROBES 8
+#define LOGIN_IP_MAX 64
+
+bool login_name_resolve(struct pool *pool, const char *name, size_t len,
+                        const char *default_domain, const char **name_r)
+{
+        const char *full, *error;
+
+        if (len == 0 || len > LOGIN_MAX_NAME || memchr(name, '\0', len) != NULL)
+                return false;
+        if (memchr(name, '@', len) == NULL && default_domain != NULL)
+                full = pool_printf(pool, "%.*s@%s", (int)len, name, default_domain);
+        else
+                full = pool_strndup(pool, name, len);
+        return store_user_name_normalize(pool, full, name_r, &error);
+}
+
+enum login_result login_user_lookup(struct store *store, struct pool *pool,
+                                    const char *default_domain, const char *name,
+                                    struct login_user *user_r)
+{
+        const struct cove_store_user *user;
+        struct store_txn *txn;
+        const char *normal;
+        enum cove_store_err err;
+
+        memset(user_r, 0, sizeof(*user_r));
+        if (name == NULL ||
+            !login_name_resolve(pool, name, strlen(name), default_domain, &normal))
+                return LOGIN_FAIL;
+        if (store_txn_begin(store, false, &txn) != COVE_STORE_OK) {
+                log_error("login: store: %s", store_last_error(store));
+                return LOGIN_TEMPFAIL;
+        }
+        err = store_user_lookup(txn, normal, &user);
+        if (err == COVE_STORE_OK) {
+                *user_r = (struct login_user){
+                        .id = user->id,
+                        .name = pool_strdup(pool, user->name),
+                        .password_hash = pool_strdup(pool, user->password_hash != NULL ?
+                                                     user->password_hash : ""),
+                        .scram_secret = pool_strdup(pool, user->scram_secret != NULL ?
+                                                    user->scram_secret : ""),
+                };
+        } else if (err != COVE_STORE_NOTFOUND) {
+                log_error("login: user lookup: %s", store_last_error(store));
+        }
+        store_txn_abort(&txn);
+        if (err == COVE_STORE_OK)
+                return LOGIN_OK;
+        return err == COVE_STORE_NOTFOUND ? LOGIN_FAIL : LOGIN_TEMPFAIL;
+}
+
+/* A hash of a random password, made once per process, verified against for
+   unknown users so that they cost as much as known ones. NULL if hashing
+   failed (then unknown users are merely faster). */
+static const char *login_dummy_hash(void)
+{
+        static char *dummy;
+        static bool tried;
+
+        if (!tried) {
+                struct pool *pool = pool_create("login dummy", 256);
+                const char *hash, *error;
+
+                tried = true;
+                if (password_hash(pool, "cove-dummy-password-never-matches", &hash,
+                                  &error) == 0)
+                        dummy = xstrdup(hash);
+                pool_destroy(&pool);
+        }
+        return dummy;
+}
+
+enum login_result login_verify_plain(struct store *store, struct pool *pool,
+                                     const char *default_domain, const char *name,
+                                     const char *password, size_t len,
+                                     struct login_user *user_r)
+{
+        enum login_result res;
+        const char *pw;
+        bool ok;
+
+        res = login_user_lookup(store, pool, default_domain, name, user_r);
+        if (res == LOGIN_TEMPFAIL)
+                return res;
+        if (len == 0 || len > PASSWORD_MAX_LEN || memchr(password, '\0', len) != NULL) {
+                memset(user_r, 0, sizeof(*user_r));
+                return LOGIN_FAIL;
+        }
+        pw = pool_strndup(pool, password, len);
+        if (res != LOGIN_OK) {
+                const char *dummy = login_dummy_hash();
+                if (dummy != NULL)
+                        (void)password_verify(pw, dummy);
+                return LOGIN_FAIL;
+        }
+        if (*user_r->password_hash != '\0')
+                ok = password_verify(pw, user_r->password_hash);
+        else if (*user_r->scram_secret != '\0')
+                ok = password_scram_verify(pw, user_r->scram_secret);
+        else
+                ok = false;
+        if (!ok) {
+                memset(user_r, 0, sizeof(*user_r));
+                return LOGIN_FAIL;
+        }
+        return LOGIN_OK;
+}
+
+enum sasl_lookup_result login_sasl_lookup(void *context, struct pool *pool,
+                                          const char *authcid,
+                                          struct sasl_credentials *creds_r)
+{
+        struct login_sasl *ls = context;
+        struct login_user user;
+
+        ls->user_id = 0;
+        switch (login_user_lookup(ls->store, pool, ls->default_domain, authcid, &user)) {
+        case LOGIN_OK:
+                break;
+        case LOGIN_FAIL:
+                return SASL_LOOKUP_NOUSER;
+        case LOGIN_TEMPFAIL:
+        default:
+                return SASL_LOOKUP_TEMPFAIL;
+        }
+        ls->user_id = user.id;
+        *creds_r = (struct sasl_credentials){
+                .user = user.name,
+                .password_hash = user.password_hash,
+                .scram_secret = user.scram_secret,
+        };
+        return SASL_LOOKUP_OK;
+}
+
+/* ---- throttle ---- */
+
+struct login_throttle_entry {
+        char ip[LOGIN_IP_MAX];      /* "" = free */
+        time_t last_fail;
+        unsigned failures;
+};
+
+struct login_throttle {
+        size_t size;
+        struct login_throttle_entry *entries;
+};
+
+struct login_throttle *login_throttle_create(size_t max_entries)
+{
+        struct login_throttle *t = xcalloc(1, sizeof(*t));
+
+        t->size = max_entries != 0 ? max_entries : LOGIN_THROTTLE_DEFAULT_ENTRIES;
+        t->entries = xcalloc(t->size, sizeof(*t->entries));
+        return t;
+}
+
+void login_throttle_destroy(struct login_throttle **throttlep)
+{
+        struct login_throttle *t = *throttlep;
+
+        if (t == NULL)
+                return;
+        *throttlep = NULL;
+        free(t->entries);
+        free(t);
+}
+
+/* FNV-1a over the address text. */
+static size_t login_ip_hash(const char *ip)
+{
+        uint64_t h = 14695981039346656037ull;
+
+        for (; *ip != '\0'; ip++)
+                h = (h ^ (unsigned char)*ip) * 1099511628211ull;
+        return (size_t)h;
+}
+
+static bool login_entry_live(const struct login_throttle_entry *e, time_t now)
+{
+        return e->ip[0] != '\0' && now - e->last_fail < LOGIN_THROTTLE_QUIET_SECS;
+}
+
+/* The live entry for ip, or NULL. */
+static struct login_throttle_entry *
+login_throttle_find(const struct login_throttle *t, const char *key, time_t now)
+{
+        size_t start = login_ip_hash(key) % t->size;
+
+        for (size_t i = 0; i < LOGIN_THROTTLE_PROBES && i < t->size; i++) {
+                struct login_throttle_entry *e = &t->entries[(start + i) % t->size];
+                if (strcmp(e->ip, key) == 0)
+                        return login_entry_live(e, now) ? e : NULL;
+        }
+        return NULL;
+}
+
+/* A slot for a new entry: a free or expired one among the probes, else the
+   stalest of them (bounded table: forgetting beats growing). */
+static struct login_throttle_entry *
+login_throttle_slot(struct login_throttle *t, const char *key, time_t now)
+{
+        size_t start = login_ip_hash(key) % t->size;
+        struct login_throttle_entry *best = NULL;
+
+        for (size_t i = 0; i < LOGIN_THROTTLE_PROBES && i < t->size; i++) {
+                struct login_throttle_entry *e = &t->entries[(start + i) % t->size];
+                if (strcmp(e->ip, key) == 0 || !login_entry_live(e, now))
+                        return e;
+                if (best == NULL || e->last_fail < best->last_fail)
+                        best = e;
+        }
+        return best;
+}
+
+static unsigned login_delay_for(unsigned failures)
+{
+        /* 1st failure 0 s, then 1, 2, 4, 8, capped at 15 s. */
+        if (failures <= 1)
+                return 0;
+        if (failures >= 6)
+                return LOGIN_THROTTLE_MAX_DELAY;
+        return 1u << (failures - 2);
+}
+
+static void login_ip_key(const char *ip, char key[LOGIN_IP_MAX])
+{
+        size_t len = strnlen(ip, LOGIN_IP_MAX - 1);
+
+        /* UNSAFE: len <= LOGIN_IP_MAX - 1, so the NUL fits. */
+        memcpy(key, ip, len);
+        key[len] = '\0';
+        if (len == 0) {
+                key[0] = '-';
+                key[1] = '\0';
+        }
+}
+
+unsigned login_throttle_fail(struct login_throttle *throttle, const char *ip, time_t now)
+{
+        char key[LOGIN_IP_MAX];
+        struct login_throttle_entry *e;
+
+        login_ip_key(ip, key);
+        e = login_throttle_find(throttle, key, now);
+        if (e == NULL) {
+                e = login_throttle_slot(throttle, key, now);
+                memcpy(e->ip, key, sizeof(key));
+                e->failures = 0;
+        }
+        if (e->failures < 64)
+                e->failures++;
+        e->last_fail = now;
+        return login_delay_for(e->failures);
+}
+
+unsigned login_throttle_peek(const struct login_throttle *throttle, const char *ip,
+                             time_t now)
+{
+        char key[LOGIN_IP_MAX];
+        const struct login_throttle_entry *e;
+
+        login_ip_key(ip, key);
+        e = login_throttle_find(throttle, key, now);
+        return login_delay_for(e != NULL ? e->failures + 1 : 1);
+}
+
+void login_throttle_success(struct login_throttle *throttle, const char *ip)
+{
+        char key[LOGIN_IP_MAX];
+        size_t start;
+
+        login_ip_key(ip, key);
+        start = login_ip_hash(key) % throttle->size;
+        for (size_t i = 0; i < LOGIN_THROTTLE_PROBES && i < throttle->size; i++) {
+                struct login_throttle_entry *e = &throttle->entries[(start + i) % throttle->size];
+                if (strcmp(e->ip, key) == 0)
+                        memset(e, 0, sizeof(*e));
+        }
+}

@@ -1,0 +1,169 @@
+/* Unit tests for storage/login.c: default-domain completion, lookups,
+ * plaintext verification (hash and SCRAM-only users, unknown users, bad
+ * input), the SASL lookup callback and the throttle's schedule and bounds. */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "login.h"
+#include "password.h"
+#include "pool.h"
+#include "store.h"
+#include "test-store.h"
+
+static struct pool *pool;
+static struct test_store *ts;
+
+static void setup(void)
+{
+        const char *error = NULL;
+
+        pool = pool_create("test", 0);
+        cr_assert_eq(test_store_create(&ts, &error), 0, "%s", error);
+}
+
+static void teardown(void)
+{
+        test_store_destroy(&ts);
+        pool_destroy(&pool);
+}
+
+TestSuite(login, .init = setup, .fini = teardown);
+
+/* Adds name with password (hash and SCRAM secret, either may be skipped). */
+static uint32_t add_user(const char *name, const char *password, bool hash, bool scram)
+{
+        const char *h = NULL, *s = NULL, *error;
+        struct store_txn *txn;
+        uint32_t id;
+
+        if (hash)
+                cr_assert_eq(password_hash(pool, password, &h, &error), 0);
+        if (scram)
+                cr_assert_eq(password_scram_secret(pool, password, &s, &error), 0);
+        cr_assert_eq(store_txn_begin(ts->store, true, &txn), COVE_STORE_OK);
+        cr_assert_eq(store_user_create(txn, name, h, s, &id), COVE_STORE_OK);
+        cr_assert_eq(store_txn_commit(&txn), COVE_STORE_OK);
+        return id;
+}
+
+Test(login, name_resolve_applies_default_domain)
+{
+        const char *n;
+
+        cr_assert(login_name_resolve(pool, "bob", 3, "Example.ORG", &n));
+        cr_assert_str_eq(n, "bob@example.org");
+        cr_assert(login_name_resolve(pool, "bob@Other.NET", 13, "example.org", &n));
+        cr_assert_str_eq(n, "bob@other.net");
+        cr_assert(!login_name_resolve(pool, "bob", 3, NULL, &n));
+        cr_assert(!login_name_resolve(pool, "", 0, "example.org", &n));
+        cr_assert(!login_name_resolve(pool, "b\0b", 3, "example.org", &n));
+        cr_assert(!login_name_resolve(pool, "a b", 3, "example.org", &n));
+        char *big = pool_alloc(pool, LOGIN_MAX_NAME + 2);
+        memset(big, 'a', LOGIN_MAX_NAME + 1);
+        cr_assert(!login_name_resolve(pool, big, LOGIN_MAX_NAME + 1, "example.org", &n));
+}
+
+Test(login, verify_plain_hash_and_scram_only)
+{
+        struct login_user u;
+        uint32_t a = add_user("alice@example.org", "s3cret", true, true);
+        uint32_t b = add_user("bob@example.org", "pw-bob", false, true);
+
+        cr_assert_eq(login_verify_plain(ts->store, pool, "example.org", "alice", "s3cret", 6, &u),
+                     LOGIN_OK);
+        cr_assert_eq(u.id, a);
+        cr_assert_str_eq(u.name, "alice@example.org");
+        cr_assert_eq(login_verify_plain(ts->store, pool, NULL, "bob@EXAMPLE.org", "pw-bob", 6, &u),
+                     LOGIN_OK);
+        cr_assert_eq(u.id, b);
+        cr_assert_eq(login_verify_plain(ts->store, pool, NULL, "alice@example.org", "wrong", 5, &u),
+                     LOGIN_FAIL);
+        cr_assert_eq(u.id, 0);
+        cr_assert_eq(login_verify_plain(ts->store, pool, NULL, "nobody@example.org", "s3cret", 6,
+                                        &u), LOGIN_FAIL);
+        cr_assert_eq(login_verify_plain(ts->store, pool, NULL, "alice", "s3cret", 6, &u),
+                     LOGIN_FAIL, "bare name without default domain");
+        cr_assert_eq(login_verify_plain(ts->store, pool, NULL, "alice@example.org", "s3c\0et", 6,
+                                        &u), LOGIN_FAIL);
+        cr_assert_eq(login_verify_plain(ts->store, pool, NULL, "alice@example.org", "", 0, &u),
+                     LOGIN_FAIL);
+}
+
+Test(login, user_without_secrets_never_logs_in)
+{
+        struct login_user u;
+
+        add_user("empty@example.org", "x", false, false);
+        cr_assert_eq(login_verify_plain(ts->store, pool, NULL, "empty@example.org", "x", 1, &u),
+                     LOGIN_FAIL);
+        cr_assert_eq(login_user_lookup(ts->store, pool, NULL, "empty@example.org", &u), LOGIN_OK);
+        cr_assert_str_eq(u.password_hash, "");
+        cr_assert_str_eq(u.scram_secret, "");
+}
+
+Test(login, sasl_plain_and_scram_through_lookup)
+{
+        uint32_t id = add_user("carol@example.org", "pencil", true, true);
+        struct login_sasl ls = { .store = ts->store, .default_domain = "example.org" };
+        struct sasl_server_settings set = { .lookup = login_sasl_lookup, .context = &ls };
+        struct sasl_server *sasl;
+        const unsigned char *out;
+        size_t out_len;
+        const char *error;
+        static const char plain[] = "\0carol\0pencil";
+
+        cr_assert_eq(sasl_server_start(pool, "PLAIN", &set, &sasl, &error), 0);
+        cr_assert_eq(sasl_server_step(sasl, (const unsigned char *)plain, sizeof(plain) - 1,
+                                      &out, &out_len), SASL_DONE_OK);
+        cr_assert_str_eq(sasl_server_user(sasl), "carol@example.org");
+        cr_assert_eq(ls.user_id, id);
+
+        static const char bad[] = "\0nobody\0pencil";
+        cr_assert_eq(sasl_server_start(pool, "PLAIN", &set, &sasl, &error), 0);
+        cr_assert_eq(sasl_server_step(sasl, (const unsigned char *)bad, sizeof(bad) - 1,
+                                      &out, &out_len), SASL_DONE_FAIL);
+        cr_assert_eq(sasl_server_failure(sasl), SASL_FAIL_CREDENTIALS);
+        cr_assert_eq(ls.user_id, 0);
+}
+
+Test(login, throttle_schedule_and_forgetting)
+{
+        struct login_throttle *t = login_throttle_create(16);
+        unsigned expect[] = { 0, 1, 2, 4, 8, 15, 15 };
+
+        for (size_t i = 0; i < sizeof(expect) / sizeof(expect[0]); i++) {
+                cr_assert_eq(login_throttle_peek(t, "192.0.2.1", 1000), expect[i]);
+                cr_assert_eq(login_throttle_fail(t, "192.0.2.1", 1000), expect[i], "failure %zu", i);
+        }
+        cr_assert_eq(login_throttle_peek(t, "192.0.2.2", 1000), 0, "other address unaffected");
+        /* A quiet period forgets. */
+        cr_assert_eq(login_throttle_fail(t, "192.0.2.1", 1000 + LOGIN_THROTTLE_QUIET_SECS), 0);
+        cr_assert_eq(login_throttle_fail(t, "192.0.2.1", 1000 + LOGIN_THROTTLE_QUIET_SECS), 1);
+        /* A success forgets. */
+        login_throttle_success(t, "192.0.2.1");
+        cr_assert_eq(login_throttle_fail(t, "192.0.2.1", 2000), 0);
+        login_throttle_destroy(&t);
+        cr_assert_null(t);
+}
+
+Test(login, throttle_table_stays_bounded)
+{
+        struct login_throttle *t = login_throttle_create(8);
+        char ip[64];
+
+        /* Far more addresses than slots: nothing grows, the newest is tracked. */
+        for (unsigned i = 0; i < 1000; i++) {
+                snprintf(ip, sizeof(ip), "10.0.%u.%u", i / 256, i % 256);
+                login_throttle_fail(t, ip, 5000 + i);
+                login_throttle_fail(t, ip, 5000 + i);
+                cr_assert_eq(login_throttle_peek(t, ip, 5000 + i), 2);
+        }
+        /* Over-long and empty keys are accepted. */
+        memset(ip, 'x', sizeof(ip) - 1);
+        ip[sizeof(ip) - 1] = '\0';
+        cr_assert_eq(login_throttle_fail(t, ip, 9000), 0);
+        cr_assert_eq(login_throttle_fail(t, ip, 9000), 1);
+        cr_assert_eq(login_throttle_fail(t, "", 9000), 0);
+        login_throttle_destroy(&t);
+}
