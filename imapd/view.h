@@ -1,0 +1,88 @@
+/* view.h - the selected mailbox as this session sees it.
+ *
+ * Owns: the message sequence number <-> UID map announced to the client,
+ * \Recent, the MODSEQ the view is synchronised to, and bringing the view up
+ * to date from store_change_iter (untagged EXISTS / RECENT / EXPUNGE / FETCH
+ * FLAGS). Refuses: reading message data (handlers use the store directly),
+ * sending EXPUNGE where RFC 3501 §7.4.1 forbids it (the caller says).
+ */
+#ifndef COVE_IMAP_VIEW_H
+#define COVE_IMAP_VIEW_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cove/storage.h"
+
+struct pool;
+struct imap_cmd;
+struct imap_session;
+struct imap_seqset;
+struct store_txn;
+
+/* Read-only for commands; changed only by view.c and the commands that
+   change the mailbox (EXPUNGE, STORE) through the functions below. */
+struct imap_view {
+        uint32_t mailbox_id;
+        const char *store_name;     /* '/'-separated UTF-8 (session pool) */
+        const char *imap_name;      /* as shown to the client (session pool) */
+        bool readonly;              /* EXAMINE */
+        uint32_t uidvalidity;
+        uint32_t uidnext;           /* highest UID seen + 1 */
+        uint64_t modseq;            /* changes up to here are reflected */
+        uint32_t count;             /* messages announced (EXISTS) */
+        uint32_t *uids;             /* [count] ascending; seq n is uids[n - 1] */
+        uint64_t *modseqs;          /* [count] MODSEQ the client last saw */
+        uint32_t recent_first_uid;  /* UIDs >= this are \Recent here */
+        /* private to view.c */
+        size_t cap;
+        uint32_t *pending_expunges; /* expunged in the store, not yet announced */
+        size_t pending_count, pending_cap;
+};
+
+/* Sequence number of uid, or false when the view does not hold it. */
+bool imap_view_uid_to_seq(const struct imap_view *view, uint32_t uid, uint32_t *seq_r);
+/* UID of sequence number seq (1-based), or false when out of range. */
+bool imap_view_seq_to_uid(const struct imap_view *view, uint32_t seq, uint32_t *uid_r);
+/* \Recent for this session (RFC 3501 §2.3.2; see docs/imap.md). */
+bool imap_view_is_recent(const struct imap_view *view, uint32_t uid);
+/* Number of \Recent messages in the view. */
+uint32_t imap_view_recent_count(const struct imap_view *view);
+/* True when the message was expunged by another session and the expunge
+   has not been announced yet (FETCH of it answers from what is left or NO). */
+bool imap_view_is_expunge_pending(const struct imap_view *view, uint32_t uid);
+
+/* Resolves a sequence set (uid false) or UID set (uid true) in text form
+   against the view: *seqs_r gets the sequence numbers of the messages it
+   names, ascending and unique, in cmd->pool. For sequence sets a number
+   above the message count is an error (-1, *error_r "Invalid message
+   sequence number", the caller answers BAD); UID sets silently skip UIDs
+   not in the view (RFC 3501 §6.4.8). */
+int imap_view_resolve(struct imap_cmd *cmd, const char *set, bool uid, uint32_t **seqs_r,
+                      size_t *count_r, const char **error_r);
+
+/* Records the MODSEQ the client now knows for seq (after it was sent the
+   message's flags), so the next sync does not repeat it. */
+void imap_view_set_modseq(struct imap_view *view, uint32_t seq, uint64_t modseq);
+
+/* Removes seq from the view and writes "* seq EXPUNGE" (callers: EXPUNGE,
+   CLOSE does not write, MOVE). */
+void imap_view_expunge_seq(struct imap_cmd *cmd, uint32_t seq, bool announce);
+
+/* Brings the view up to date with the store and writes the untagged
+   responses: EXISTS (+ RECENT) for new messages, FETCH (UID FLAGS) for
+   changed flags, and EXPUNGE when allow_expunge (else expunges stay
+   pending). Returns 0, or -1 when the mailbox is gone or its UIDVALIDITY
+   changed (the session then says BYE and closes) or on store failure. */
+int imap_view_sync(struct imap_session *session, bool allow_expunge);
+
+/* Opens a view of mailbox (a record read in txn) into the session pool and
+   fills it from the store. Writes nothing. */
+int imap_view_open(struct imap_session *session, struct store_txn *txn,
+                   const struct cove_store_mailbox *mailbox, const char *imap_name,
+                   bool readonly, struct imap_view **view_r, enum cove_store_err *err_r);
+/* Frees the view's arrays; *viewp is NULL afterwards. */
+void imap_view_close(struct imap_view **viewp);
+
+#endif
