@@ -53,8 +53,8 @@ static int privs_user(struct cli_ctx *ctx, uid_t *uid_r, gid_t *gid_r)
 
 int cli_privs_drop(struct cli_ctx *ctx)
 {
-        uid_t uid;
-        gid_t gid;
+        uid_t uid = 0;
+        gid_t gid = 0;
         if (!privs_active(ctx))
                 return 0;
         int ret = privs_user(ctx, &uid, &gid);
@@ -91,8 +91,8 @@ static int privs_dir_snapshot(struct cli_ctx *ctx, const char *path, struct cli_
 
 int cli_privs_snapshot(struct cli_ctx *ctx, struct cli_privs_snapshot *snap)
 {
-        uid_t uid;
-        gid_t gid;
+        uid_t uid = 0;
+        gid_t gid = 0;
         *snap = (struct cli_privs_snapshot){ 0 };
         if (!privs_active(ctx))
                 return 0;

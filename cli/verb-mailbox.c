@@ -137,8 +137,8 @@ static void mailbox_list_json(struct cli_ctx *ctx, const struct mailbox_row *row
 int cli_verb_mailbox_list(struct cli_ctx *ctx)
 {
         const char *name;
-        struct mailbox_row *rows;
-        size_t count;
+        struct mailbox_row *rows = NULL;
+        size_t count = 0;
         int ret;
         if ((ret = cli_user_name(ctx, ctx->args.pos[0], &name)) != 0 ||
             (ret = mailbox_rows(ctx, name, &rows, &count)) != 0)

@@ -124,7 +124,7 @@ static int uid_arg(struct cli_ctx *ctx, const char *arg, uint32_t *uid_r)
 
 int cli_verb_fetch_check(struct cli_ctx *ctx)
 {
-        uint32_t uid;
+        uint32_t uid = 0;
         return uid_arg(ctx, ctx->args.pos[2], &uid);
 }
 
@@ -171,7 +171,7 @@ static int fetch_copy(struct cli_ctx *ctx, struct store_stream *stream, uint64_t
 int cli_verb_fetch(struct cli_ctx *ctx)
 {
         const char *name, *box;
-        uint32_t uid, mailbox_id;
+        uint32_t uid = 0, mailbox_id = 0;
         struct store_stream *stream;
         uint64_t size;
         int ret;

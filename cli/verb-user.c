@@ -209,8 +209,8 @@ static void user_list_json(struct cli_ctx *ctx, const struct user_row *rows, siz
 
 int cli_verb_user_list(struct cli_ctx *ctx)
 {
-        struct user_row *rows;
-        size_t count;
+        struct user_row *rows = NULL;
+        size_t count = 0;
         int ret = user_rows(ctx, &rows, &count);
         if (ret != 0)
                 return ret;

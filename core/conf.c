@@ -450,7 +450,7 @@ static int parse_assignment(struct conf_parser *p, char *line)
         if (p->section == NULL)
                 return conf_fail(p, key, "key outside any section (add [store], [imap], "
                                  "... above it)");
-        char *value;
+        char *value = NULL;
         bool quoted;
         if (value_split(p, key, eq + 1, &value, &quoted) < 0)
                 return -1;

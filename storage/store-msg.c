@@ -120,7 +120,7 @@ enum cove_store_err store_msg_append(struct store_txn *txn, uint32_t mailbox_id,
                                      const struct store_append *msg,
                                      struct cove_store_saved *saved_r)
 {
-        uint64_t size;
+        uint64_t size = 0;
         uint32_t user_id;
         bool is_inbox;
         const char *const *keywords;
@@ -281,7 +281,7 @@ enum cove_store_err store_msg_copy(struct store_txn *txn, uint32_t src_mailbox_i
                                    struct cove_store_saved *saved_r)
 {
         uint32_t user_id;
-        uint64_t size;
+        uint64_t size = 0;
         bool is_inbox;
         struct cove_store_saved ignored;
         if (saved_r == NULL)
@@ -311,7 +311,7 @@ enum cove_store_err store_msg_move(struct store_txn *txn, uint32_t src_mailbox_i
                                    struct cove_store_saved *saved_r)
 {
         uint32_t src_user, dst_user;
-        uint64_t size;
+        uint64_t size = 0;
         bool is_inbox;
         struct cove_store_saved ignored;
         if (saved_r == NULL)

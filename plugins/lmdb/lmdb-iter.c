@@ -171,7 +171,7 @@ static enum cove_store_err msg_seek(struct cove_store_iter *iter, uint32_t *uid_
 enum cove_store_err lmdb_msg_iter_next(struct cove_store_iter *iter,
                                        const struct cove_store_msg **msg_r)
 {
-        uint32_t uid;
+        uint32_t uid = 0;
         MDB_val v;
 
         if (iter->done)
