@@ -324,3 +324,18 @@ Test(mime_limits, header_blank_line_right_before_delimiter)
         cr_assert_eq(mtest_child(alt, 0)->header_size, 0);
         cr_assert_eq(alt->flags, MIME_PART_FLAG_UNTERMINATED);
 }
+
+Test(mime_limits, sections_of_a_top_level_message_rfc822)
+{
+        const char *msg = "Content-Type: message/rfc822\r\n\r\n"
+                          "Subject: inner\r\nContent-Type: multipart/mixed; boundary=z\r\n\r\n"
+                          "--z\r\n\r\none\r\n--z\r\n\r\ntwo\r\n--z--\r\n";
+        const struct mime_part *root = parse_str(msg), *p;
+        cr_assert(mime_part_find_section(root, "1", &p));
+        cr_assert_eq(p, root);
+        cr_assert(mime_part_find_section(root, "1.2", &p));
+        cr_assert_str_eq(mtest_body(msg, p), "two");
+        cr_assert_not(mime_part_find_section(root, "1.3", &p));
+        cr_assert_not(mime_part_find_section(root, "2", &p));
+        cr_assert_not(mime_part_find_section(root, "99999999999999999999", &p));
+}
