@@ -13,6 +13,7 @@
 #include "log.h"
 #include "mime.h"
 #include "pool.h"
+#include "seqset.h"
 
 enum tri {
         TRI_NO = 0,
@@ -21,7 +22,6 @@ enum tri {
 };
 
 struct eval_ctx {
-        const struct imap_search_mailbox *box;
         const struct imap_search_msg *msg;
         struct pool *scratch;
         struct imap_search_reader rd;
@@ -37,23 +37,6 @@ struct eval_ctx {
 static enum tri tri_of(bool b)
 {
         return b ? TRI_YES : TRI_NO;
-}
-
-static bool in_set(uint32_t n, const struct imap_search_key *key, uint32_t star)
-{
-        for (unsigned i = 0; i < key->range_count; i++) {
-                uint32_t lo = key->ranges[i].lo != 0 ? key->ranges[i].lo : star;
-                uint32_t hi = key->ranges[i].hi != 0 ? key->ranges[i].hi : star;
-
-                if (lo > hi) {
-                        uint32_t t = lo;
-                        lo = hi;
-                        hi = t;
-                }
-                if (n >= lo && n <= hi)
-                        return true;
-        }
-        return false;
 }
 
 static bool has_keyword(const struct cove_store_msg *rec, const char *keyword)
@@ -200,9 +183,10 @@ static enum tri eval_record_key(struct eval_ctx *ctx, const struct imap_search_k
         case IMAP_SEARCH_KEY_SMALLER:
                 return tri_of(rec->size < key->size);
         case IMAP_SEARCH_KEY_SEQSET:
-                return tri_of(in_set(ctx->msg->seq, key, ctx->box->messages));
+                return tri_of(key->set != NULL &&
+                              imap_seqset_contains(key->set, ctx->msg->seq));
         case IMAP_SEARCH_KEY_UIDSET:
-                return tri_of(in_set(rec->uid, key, ctx->box->max_uid));
+                return tri_of(key->set != NULL && imap_seqset_contains(key->set, rec->uid));
         default:
                 return compare_day(key->type, internal_day(rec), key->day);
         }
@@ -319,12 +303,11 @@ static enum cove_store_err run_body_pass(struct eval_ctx *ctx,
 }
 
 enum cove_store_err imap_search_eval(const struct imap_search_program *prog,
-                                     const struct imap_search_mailbox *box,
                                      const struct imap_search_msg *msg,
                                      struct pool *scratch, bool *match_r)
 {
         struct eval_ctx ctx = {
-                .box = box, .msg = msg, .scratch = scratch,
+                .msg = msg, .scratch = scratch,
                 .rd = { .read = msg->read, .ctx = msg->read_ctx, .size = msg->rec->size },
         };
         enum cove_store_err err = COVE_STORE_OK;

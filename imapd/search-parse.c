@@ -14,6 +14,7 @@
 #include "buf.h"
 #include "log.h"
 #include "pool.h"
+#include "seqset.h"
 
 enum search_arg {
         SEARCH_ARG_NONE = 0,
@@ -146,55 +147,14 @@ static bool take_atom(struct search_parser *sp, const char **str_r, size_t *len_
         return true;
 }
 
-/* seq-number ("*" or nz-number) -> value, 0 for '*'. */
-static bool parse_seq_number(const char *s, size_t len, uint32_t *num_r)
-{
-        uint64_t v;
-
-        if (len == 1 && s[0] == '*') {
-                *num_r = 0;
-                return true;
-        }
-        if (len == 0 || len > 10 || s[0] == '0' || !str_to_u64_n(s, len, &v) ||
-            v > UINT32_MAX)
-                return false;
-        *num_r = (uint32_t)v;
-        return true;
-}
-
+/* The set is checked now and resolved against the mailbox by
+   imap_search_bind(), when the value of '*' is known. */
 static bool parse_set(struct search_parser *sp, const char *s, size_t len,
                       struct imap_search_key *key)
 {
-        size_t n = 1, i, start = 0;
-        struct imap_search_range *ranges;
-
-        for (i = 0; i < len; i++)
-                n += s[i] == ',';
-        if (n > IMAP_SEARCH_MAX_KEYS)
-                return fail(sp, "Sequence set too long");
-        ranges = pool_alloc(sp->pool, n * sizeof(*ranges));
-        n = 0;
-        for (i = 0; i <= len; i++) {
-                if (i < len && s[i] != ',')
-                        continue;
-                const char *item = s + start, *colon;
-                size_t item_len = i - start;
-
-                colon = memchr(item, ':', item_len);
-                if (colon == NULL) {
-                        if (!parse_seq_number(item, item_len, &ranges[n].lo))
-                                return fail(sp, "Invalid sequence set");
-                        ranges[n].hi = ranges[n].lo;
-                } else if (!parse_seq_number(item, (size_t)(colon - item), &ranges[n].lo) ||
-                           !parse_seq_number(colon + 1, item_len - (size_t)(colon - item) - 1,
-                                             &ranges[n].hi)) {
-                        return fail(sp, "Invalid sequence set");
-                }
-                n++;
-                start = i + 1;
-        }
-        key->ranges = ranges;
-        key->range_count = (unsigned)n;
+        key->set_text = pool_strndup(sp->pool, s, len);
+        if (strlen(key->set_text) != len || !imap_seqset_valid(key->set_text))
+                return fail(sp, "Invalid sequence set");
         return true;
 }
 
@@ -496,4 +456,29 @@ imap_search_parse(struct pool *pool, const struct imap_search_tok *toks, size_t 
 bad:
         *error_r = sp.error != NULL ? sp.error : "Invalid search arguments";
         return IMAP_SEARCH_PARSE_BAD;
+}
+
+static void bind_sets(struct imap_search_key *key, struct pool *pool,
+                      const struct imap_search_mailbox *box)
+{
+        const char *error;
+
+        for (; key != NULL; key = key->next) {
+                if (key->type == IMAP_SEARCH_KEY_SEQSET || key->type == IMAP_SEARCH_KEY_UIDSET) {
+                        uint32_t star = key->type == IMAP_SEARCH_KEY_SEQSET ?
+                                box->messages : box->max_uid;
+                        /* Checked at parse time; a set that still fails
+                           stays NULL and matches nothing. */
+                        if (imap_seqset_parse(pool, key->set_text, star, &key->set,
+                                              &error) < 0)
+                                key->set = NULL;
+                }
+                bind_sets(key->children, pool, box);
+        }
+}
+
+void imap_search_bind(struct imap_search_program *prog, struct pool *pool,
+                      const struct imap_search_mailbox *box)
+{
+        bind_sets(prog->root, pool, box);
 }

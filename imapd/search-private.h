@@ -15,6 +15,7 @@
 
 struct pool;
 struct mime_part;
+struct imap_seqset;
 
 enum imap_search_key_type {
         IMAP_SEARCH_KEY_AND = 0,        /* children all match (empty: true) */
@@ -51,11 +52,6 @@ struct imap_search_needle {
         const size_t *fail;
 };
 
-/* One range of a sequence or UID set; 0 stands for '*'. */
-struct imap_search_range {
-        uint32_t lo, hi;
-};
-
 struct imap_search_key {
         enum imap_search_key_type type;
         struct imap_search_key *next;           /* sibling in an AND/OR */
@@ -65,8 +61,8 @@ struct imap_search_key {
         struct imap_search_needle needle;       /* HEADER, ADDRESS, BODY, TEXT */
         int64_t day;                            /* date keys: days since 1970-01-01 */
         uint64_t size;                          /* LARGER / SMALLER */
-        const struct imap_search_range *ranges; /* SEQSET / UIDSET */
-        unsigned range_count;
+        const char *set_text;                   /* SEQSET / UIDSET, as sent */
+        struct imap_seqset *set;                /* resolved by imap_search_bind() */
         unsigned scan;                          /* BODY / TEXT: index of its scan */
 };
 

@@ -90,6 +90,13 @@ struct imap_search_mailbox {
         uint32_t max_uid;       /* UID of the last message: '*' for UID sets */
 };
 
+/* Resolves the program's sequence and UID sets against box (RFC 3501 §9:
+   '*' is the largest number in use; ranges in either order). Call before
+   imap_search_eval() and again if the mailbox changed; sets live in pool.
+   Sequence numbers above the count are not an error: they match nothing. */
+void imap_search_bind(struct imap_search_program *prog, struct pool *pool,
+                      const struct imap_search_mailbox *box);
+
 struct imap_search_msg {
         const struct cove_store_msg *rec;       /* flags, keywords, dates, size, uid */
         uint32_t seq;
@@ -98,7 +105,7 @@ struct imap_search_msg {
         void *read_ctx;
 };
 
-/* Evaluates prog on one message. Keys decided by the record (flags,
+/* Evaluates prog (bound with imap_search_bind) on one message. Keys decided by the record (flags,
    keywords, dates, size, sets) are tried first; the header is read only if
    they leave the answer open, and the body is streamed (in chunks, never
    held whole) only if header keys leave it open too.
@@ -111,7 +118,6 @@ struct imap_search_msg {
    substring matches on UTF-8 text after RFC 2047 decoding of headers and
    transfer and charset decoding of text parts; see docs/imap.md "SEARCH". */
 enum cove_store_err imap_search_eval(const struct imap_search_program *prog,
-                                     const struct imap_search_mailbox *box,
                                      const struct imap_search_msg *msg,
                                      struct pool *scratch, bool *match_r);
 

@@ -147,6 +147,7 @@ bool stest_match(const char *search, const struct stest_msg *m)
 
         cr_assert_eq(stest_parse(search, &prog), IMAP_SEARCH_PARSE_OK,
                      "cannot parse: %s", search);
+        imap_search_bind(prog, test_pool, &box);
         if (!m->no_structure) {
                 struct mime_parser *parser = mime_parser_create(test_pool, NULL);
                 mime_parser_feed(parser, m->data, m->len);
@@ -163,7 +164,7 @@ bool stest_match(const char *search, const struct stest_msg *m)
                 struct pool *scratch = pool_create("test-search-scratch", 1024);
                 bool match;
 
-                cr_assert_eq(imap_search_eval(prog, &box, &msg, scratch, &match),
+                cr_assert_eq(imap_search_eval(prog, &msg, scratch, &match),
                              COVE_STORE_OK);
                 pool_destroy(&scratch);
                 if (i == 0)

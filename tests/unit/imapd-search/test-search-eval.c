@@ -275,12 +275,13 @@ Test(search_eval, read_errors)
         bool match = true;
 
         cr_assert_eq(stest_parse("BODY x", &prog), IMAP_SEARCH_PARSE_OK);
-        cr_assert_eq(imap_search_eval(prog, &box, &msg, test_pool, &match), COVE_STORE_OK);
+        imap_search_bind(prog, test_pool, &box);
+        cr_assert_eq(imap_search_eval(prog, &msg, test_pool, &match), COVE_STORE_OK);
         cr_assert(!match);
         cr_assert_eq(stest_parse("NOT SUBJECT x", &prog), IMAP_SEARCH_PARSE_OK);
-        cr_assert_eq(imap_search_eval(prog, &box, &msg, test_pool, &match), COVE_STORE_OK);
+        cr_assert_eq(imap_search_eval(prog, &msg, test_pool, &match), COVE_STORE_OK);
         cr_assert(!match, "an expunged message never matches, not even NOT");
         msg.read = corrupt_read;
-        cr_assert_eq(imap_search_eval(prog, &box, &msg, test_pool, &match),
+        cr_assert_eq(imap_search_eval(prog, &msg, test_pool, &match),
                      COVE_STORE_CORRUPT);
 }

@@ -6,6 +6,7 @@
 
 #include "pool.h"
 #include "search-test.h"
+#include "seqset.h"
 
 TestSuite(search_parse, .init = stest_setup, .fini = stest_teardown);
 
@@ -70,15 +71,20 @@ Test(search_parse, record_only_program_needs_no_bytes)
 
 Test(search_parse, sets)
 {
-        struct imap_search_program *prog = parse_ok("UID 5:2,*,7:*");
+        struct imap_search_program *prog = parse_ok("UID 5:2,*,7:* 3");
         const struct imap_search_key *k = prog->root->children;
+        struct imap_search_mailbox box = { .messages = 4, .max_uid = 9 };
 
         cr_assert_eq(k->type, IMAP_SEARCH_KEY_UIDSET);
-        cr_assert_eq(k->range_count, 3);
-        cr_assert_eq(k->ranges[0].lo, 5);
-        cr_assert_eq(k->ranges[0].hi, 2);
-        cr_assert_eq(k->ranges[1].lo, 0);
-        cr_assert_eq(k->ranges[2].hi, 0);
+        cr_assert_str_eq(k->set_text, "5:2,*,7:*");
+        cr_assert_eq(k->next->type, IMAP_SEARCH_KEY_SEQSET);
+        imap_search_bind(prog, test_pool, &box);
+        cr_assert(imap_seqset_contains(k->set, 2));
+        cr_assert(imap_seqset_contains(k->set, 8));
+        cr_assert(imap_seqset_contains(k->set, 9));
+        cr_assert(!imap_seqset_contains(k->set, 6));
+        cr_assert(!imap_seqset_contains(k->set, 10));
+        cr_assert(imap_seqset_contains(k->next->set, 3));
         parse_ok("4294967295");
         parse_bad("UID 0");
         parse_bad("0:3");
@@ -89,6 +95,7 @@ Test(search_parse, sets)
         parse_bad("UID");
         parse_bad("UID \"1\"");
         parse_bad("$");
+        parse_bad("UID $");
 }
 
 Test(search_parse, dates)
