@@ -68,6 +68,7 @@ struct conf_section {
 static int check_engine_name(const char *value, const char **reason_r);
 static int check_log_level(const char *value, const char **reason_r);
 static int check_tls_version(const char *value, const char **reason_r);
+static int check_pop3_expire(const char *value, const char **reason_r);
 
 #define CONF_FIELD(member) offsetof(struct cove_conf, member)
 
@@ -125,6 +126,14 @@ static const struct conf_key pop3_keys[] = {
           .def = "10m", .min = 600, .max = 86400 },
         { .name = "max_line", .type = CONF_TYPE_SIZE, .offset = CONF_FIELD(pop3.max_line),
           .def = "512", .min = 512, .max = 64 * CONF_KIB },
+        { .name = "enable_last", .type = CONF_TYPE_BOOL,
+          .offset = CONF_FIELD(pop3_opts.enable_last), .def = "no" },
+        { .name = "login_delay", .type = CONF_TYPE_DURATION,
+          .offset = CONF_FIELD(pop3_opts.login_delay_secs), .def = "0", .min = 0, .max = 86400 },
+        { .name = "expire", .type = CONF_TYPE_STRING, .offset = CONF_FIELD(pop3_opts.expire),
+          .check = check_pop3_expire },
+        { .name = "max_bad_commands", .type = CONF_TYPE_UINT,
+          .offset = CONF_FIELD(pop3_opts.max_bad_commands), .def = "10", .min = 1, .max = 1000 },
 };
 
 static const struct conf_key lmtp_keys[] = {
@@ -262,6 +271,20 @@ static int check_tls_version(const char *value, const char **reason_r)
         if (strcmp(value, "TLSv1.2") == 0 || strcmp(value, "TLSv1.3") == 0)
                 return 0;
         *reason_r = "expected TLSv1.2 or TLSv1.3";
+        return -1;
+}
+
+/* [pop3] expire: the EXPIRE capability's value (RFC 2449 §6.7), "NEVER" or
+   days 0..9999. It is a policy statement: Cove itself deletes nothing. */
+static int check_pop3_expire(const char *value, const char **reason_r)
+{
+        size_t len = strlen(value);
+
+        if (str_eq_nocase(value, "never"))
+                return 0;
+        if (len >= 1 && len <= 4 && strspn(value, "0123456789") == len)
+                return 0;
+        *reason_r = "expected NEVER or a number of days (0-9999)";
         return -1;
 }
 

@@ -68,6 +68,16 @@ struct cove_conf {
                 size_t max_line;          /* bytes; imap 65536, pop3 512, lmtp 4096 */
         } imap, pop3, lmtp;
 
+        /* [pop3] keys beyond struct conf_proto's (docs/config.md, docs/pop3.md). */
+        struct conf_pop3 {
+                bool enable_last;          /* LAST (RFC 1725, obsolete); default no */
+                unsigned login_delay_secs; /* LOGIN-DELAY (RFC 2449) advertised and
+                                              enforced per worker; 0 (default): off */
+                const char *expire;        /* EXPIRE value advertised in CAPA: "NEVER"
+                                              or a number of days; NULL: not advertised */
+                unsigned max_bad_commands; /* disconnect after this many; default 10 */
+        } pop3_opts;
+
         struct conf_limits {
                 size_t max_message_size;  /* bytes; default 50 MB */
                 size_t max_literal;       /* bytes; default = max_message_size */

@@ -1,0 +1,65 @@
+/* main.c - cove-pop3d's entry point: start-up through core/daemon.c, and
+ * the per-worker state (store handle, login throttle, size cache).
+ *
+ * Owns: the worker init/deinit hooks and the connection settings POP3 needs.
+ * Does not: parse options or bind sockets (core/daemon.c), or handle
+ * sessions (session.c).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "daemon.h"
+#include "log.h"
+#include "login.h"
+#include "maildrop.h"
+#include "pool.h"
+#include "session.h"
+#include "store.h"
+
+static int pop3_worker_init(struct worker *worker, void *context, const char **error_r)
+{
+        struct pop3_daemon *d = context;
+
+        (void)worker;
+        if (store_open(d->conf, false, d->pool, &d->store, error_r) < 0)
+                return -1;
+        d->throttle = login_throttle_create(0);
+        d->sizes = pop3_size_cache_create(0);
+        return 0;
+}
+
+static void pop3_worker_deinit(struct worker *worker, void *context)
+{
+        struct pop3_daemon *d = context;
+
+        (void)worker;
+        pop3_size_cache_destroy(&d->sizes);
+        login_throttle_destroy(&d->throttle);
+        store_close(&d->store);
+}
+
+int main(int argc, char **argv)
+{
+        struct daemon *daemon = daemon_start("cove-pop3d", argc, argv);
+        const char *remote = getenv("COVE_POP3_TEST_REMOTE");
+        struct pop3_daemon pop3 = {
+                .conf = daemon->conf,
+                .pool = daemon->pool,
+                .test_remote = remote != NULL && strcmp(remote, "1") == 0,
+        };
+        struct worker_settings set;
+
+        daemon_worker_settings(daemon, "pop3", &daemon->conf->pop3, &set);
+        set.limit_reply = "-ERR [SYS/TEMP] Too many connections from your address\r\n";
+        set.conn.session_size = sizeof(struct pop3_session);
+        set.conn.vfuncs = &pop3_session_vfuncs;
+        set.conn.context = &pop3;
+        set.init = pop3_worker_init;
+        set.deinit = pop3_worker_deinit;
+        set.context = &pop3;
+        if (pop3.test_remote)
+                log_warn("COVE_POP3_TEST_REMOTE=1: loopback clients are treated as remote");
+        daemon_run(daemon, "pop3", &daemon->conf->pop3, &set);
+        daemon_destroy(&daemon);
+        return 0;
+}
