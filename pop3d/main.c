@@ -25,6 +25,8 @@ static int pop3_worker_init(struct worker *worker, void *context, const char **e
                 return -1;
         d->throttle = login_throttle_create(0);
         d->sizes = pop3_size_cache_create(0);
+        if (d->conf->pop3_opts.login_delay_secs > 0)
+                d->login_times = xcalloc(POP3_LOGIN_TIMES, sizeof(*d->login_times));
         return 0;
 }
 
@@ -33,6 +35,8 @@ static void pop3_worker_deinit(struct worker *worker, void *context)
         struct pop3_daemon *d = context;
 
         (void)worker;
+        free(d->login_times);
+        d->login_times = NULL;
         pop3_size_cache_destroy(&d->sizes);
         login_throttle_destroy(&d->throttle);
         store_close(&d->store);

@@ -180,12 +180,42 @@ void pop3_session_auth_failed(struct pop3_session *s, const char *reply)
         ev_timer_start(s->conn.loop, &s->delay_timer);
 }
 
+/* RFC 2449 §6.5 LOGIN-DELAY: true when user_id logged in too recently. */
+static bool session_login_too_soon(struct pop3_session *s, uint32_t user_id)
+{
+        struct pop3_daemon *d = s->daemon;
+        const struct pop3_login_time *t;
+
+        if (d->login_times == NULL)
+                return false;
+        t = &d->login_times[user_id % POP3_LOGIN_TIMES];
+        return t->user_id == user_id &&
+               ev_now(s->conn.loop) - t->when < d->conf->pop3_opts.login_delay_secs;
+}
+
+static void session_login_record(struct pop3_session *s, uint32_t user_id)
+{
+        struct pop3_daemon *d = s->daemon;
+
+        if (d->login_times != NULL) {
+                d->login_times[user_id % POP3_LOGIN_TIMES] = (struct pop3_login_time){
+                        .user_id = user_id, .when = ev_now(s->conn.loop) };
+        }
+}
+
 void pop3_session_login(struct pop3_session *s, uint32_t user_id, const char *name,
                         const char *method)
 {
         struct pop3_daemon *d = s->daemon;
         enum cove_store_err err;
 
+        if (session_login_too_soon(s, user_id)) {
+                log_info("session=%s proto=pop3 user=%s login refused: login delay", s->conn.id,
+                         name);
+                s->user_arg = NULL;
+                pop3_reply_err(s, "[LOGIN-DELAY] Minimum time between logins not reached");
+                return;
+        }
         err = store_maildrop_lock(d->store, user_id, &s->lock);
         if (err == COVE_STORE_OK) {
                 err = pop3_maildrop_load(d->store, s->conn.pool, d->sizes, user_id,
@@ -202,6 +232,7 @@ void pop3_session_login(struct pop3_session *s, uint32_t user_id, const char *na
                 return;
         }
         login_throttle_success(d->throttle, s->conn.peer_ip);
+        session_login_record(s, user_id);
         s->user = pool_strdup(s->conn.pool, name);
         s->user_id = user_id;
         pop3_session_set_state(s, POP3_STATE_TRANSACTION);

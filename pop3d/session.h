@@ -25,6 +25,14 @@ struct pop3_maildrop;
 struct pop3_size_cache;
 struct pop3_session;
 
+/* Slots of the per-worker table of last login times (direct-mapped by user
+   id: a collision forgets the older user, allowing an early login at worst). */
+#define POP3_LOGIN_TIMES 4096
+struct pop3_login_time {
+        uint32_t user_id;
+        double when;                         /* ev_now() of the login */
+};
+
 /* Per worker process: created by the worker init hook, freed by deinit. */
 struct pop3_daemon {
         const struct cove_conf *conf;
@@ -32,6 +40,8 @@ struct pop3_daemon {
         struct store *store;                 /* opened after fork */
         struct login_throttle *throttle;     /* failed logins per client address */
         struct pop3_size_cache *sizes;       /* message gid -> POP3 size */
+        struct pop3_login_time *login_times; /* [pop3] login_delay: last login per
+                                                user, POP3_LOGIN_TIMES slots */
         bool test_remote;                    /* COVE_POP3_TEST_REMOTE=1: treat loopback
                                                 peers as remote (tests only) */
 };
