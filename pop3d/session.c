@@ -108,10 +108,11 @@ void pop3_session_bad_command(struct pop3_session *s)
 {
         if (++s->bad_commands < s->daemon->conf->pop3_opts.max_bad_commands)
                 return;
+        /* The offending command has had its -ERR; one reply per command
+           (RFC 2449 pipelining), so the close itself says the rest. */
         log_info("session=%s proto=pop3 ip=%s too many bad commands", s->conn.id,
                  s->conn.peer_ip);
-        session_goodbye(s, "-ERR Too many bad commands, closing connection\r\n",
-                        "too many bad commands");
+        conn_close_after_flush(&s->conn, "too many bad commands");
 }
 
 bool pop3_session_plaintext_ok(const struct pop3_session *s)

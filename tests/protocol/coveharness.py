@@ -132,6 +132,23 @@ key = {key}
                 time.sleep(0.05)
         raise AssertionError(f"{daemon} did not listen on {port}")
 
+    def worker_pids(self, daemon):
+        """PIDs of the worker processes of a running daemon (children of
+        its master, from /proc)."""
+        master = self.procs[daemon].pid
+        pids = []
+        for entry in os.listdir("/proc"):
+            if not entry.isdigit():
+                continue
+            try:
+                with open(f"/proc/{entry}/stat") as f:
+                    fields = f.read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == master:
+                pids.append(int(entry))
+        return pids
+
     def log_text(self, daemon):
         with open(self.logs[daemon], "rb") as f:
             return f.read().decode(errors="replace")
