@@ -69,6 +69,7 @@ static int check_engine_name(const char *value, const char **reason_r);
 static int check_log_level(const char *value, const char **reason_r);
 static int check_tls_version(const char *value, const char **reason_r);
 static int check_pop3_expire(const char *value, const char **reason_r);
+static int check_recipient_delimiter(const char *value, const char **reason_r);
 
 #define CONF_FIELD(member) offsetof(struct cove_conf, member)
 
@@ -143,6 +144,16 @@ static const struct conf_key lmtp_keys[] = {
           .def = "5m", .min = 10, .max = 86400 },
         { .name = "max_line", .type = CONF_TYPE_SIZE, .offset = CONF_FIELD(lmtp.max_line),
           .def = "4k", .min = 1000, .max = CONF_MIB },
+        { .name = "quota_temporary", .type = CONF_TYPE_BOOL,
+          .offset = CONF_FIELD(lmtp_delivery.quota_temporary), .def = "no" },
+        { .name = "plus_addressing", .type = CONF_TYPE_BOOL,
+          .offset = CONF_FIELD(lmtp_delivery.plus_addressing), .def = "yes" },
+        { .name = "recipient_delimiter", .type = CONF_TYPE_STRING,
+          .offset = CONF_FIELD(lmtp_delivery.recipient_delimiter), .def = "+",
+          .check = check_recipient_delimiter },
+        { .name = "max_recipients", .type = CONF_TYPE_UINT,
+          .offset = CONF_FIELD(lmtp_delivery.max_recipients), .def = "1000",
+          .min = 1, .max = 100000 },
 };
 
 static const struct conf_key limits_keys[] = {
@@ -285,6 +296,16 @@ static int check_pop3_expire(const char *value, const char **reason_r)
         if (len >= 1 && len <= 4 && strspn(value, "0123456789") == len)
                 return 0;
         *reason_r = "expected NEVER or a number of days (0-9999)";
+        return -1;
+}
+
+/* [lmtp] recipient_delimiter: one character that cannot be part of a domain
+   and is legal in a local part (RFC 5322 atext), as MTAs use them. */
+static int check_recipient_delimiter(const char *value, const char **reason_r)
+{
+        if (strlen(value) == 1 && strchr("+-_=#~", value[0]) != NULL)
+                return 0;
+        *reason_r = "expected one of + - _ = # ~";
         return -1;
 }
 

@@ -78,6 +78,14 @@ struct cove_conf {
                 unsigned max_bad_commands; /* disconnect after this many; default 10 */
         } pop3_opts;
 
+        /* [lmtp] delivery keys (the listen/timeout/max_line keys are in lmtp). */
+        struct conf_lmtp {
+                bool quota_temporary;     /* over quota: 452 4.2.2, not 552 5.2.2 */
+                bool plus_addressing;     /* user+detail@domain files into "detail" */
+                const char *recipient_delimiter;  /* one character, default "+" */
+                unsigned max_recipients;  /* per transaction; default 1000 */
+        } lmtp_delivery;
+
         struct conf_limits {
                 size_t max_message_size;  /* bytes; default 50 MB */
                 size_t max_literal;       /* bytes; default = max_message_size */

@@ -1,0 +1,77 @@
+/* main.c - cove-lmtpd: start-up and the per-worker server state.
+ *
+ * Owns opening the store in each worker, the addressing rules taken from the
+ * config, the group-commit queue and the greeting's host name. Start-up
+ * itself (command line, config, listeners, workers) is core/daemon.c's.
+ */
+#include <limits.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "commit.h"
+#include "conf.h"
+#include "daemon.h"
+#include "log.h"
+#include "pool.h"
+#include "session.h"
+#include "store.h"
+
+static int lmtp_worker_init(struct worker *worker, void *context, const char **error_r)
+{
+        struct lmtp_server *server = context;
+        struct pool *error_pool = pool_create("lmtp init", 1024);
+        if (store_open(server->conf, false, error_pool, &server->store, error_r) < 0) {
+                /* The message must outlive error_pool: the worker logs it. */
+                *error_r = pool_strdup(server->pool, *error_r);
+                pool_destroy(&error_pool);
+                return -1;
+        }
+        pool_destroy(&error_pool);
+        server->commit = lmtp_commit_create(worker_loop(worker), server->store);
+        return 0;
+}
+
+static void lmtp_worker_deinit(struct worker *worker, void *context)
+{
+        struct lmtp_server *server = context;
+        lmtp_commit_destroy(&server->commit);
+        store_close(&server->store);
+}
+
+static const char *server_hostname(struct pool *pool)
+{
+        char name[HOST_NAME_MAX + 1];
+        if (gethostname(name, sizeof(name)) < 0 || name[0] == '\0')
+                return "localhost";
+        name[sizeof(name) - 1] = '\0';
+        return pool_strdup(pool, name);
+}
+
+int main(int argc, char **argv)
+{
+        struct daemon *daemon = daemon_start("cove-lmtpd", argc, argv);
+        const struct cove_conf *conf = daemon->conf;
+        struct lmtp_server server = {
+                .pool = daemon->pool,
+                .conf = conf,
+                .rules = {
+                        .default_domain = conf->server.default_domain,
+                        .delimiter = conf->lmtp_delivery.plus_addressing
+                                ? conf->lmtp_delivery.recipient_delimiter[0] : '\0',
+                },
+                .hostname = server_hostname(daemon->pool),
+                .max_size = conf->limits.max_message_size,
+        };
+        struct worker_settings set;
+        daemon_worker_settings(daemon, "lmtp", &conf->lmtp, &set);
+        set.limit_reply = "421 4.7.0 Too many connections from your address\r\n";
+        set.conn.session_size = sizeof(struct lmtp_session);
+        set.conn.vfuncs = &lmtp_session_vfuncs;
+        set.conn.context = &server;
+        set.init = lmtp_worker_init;
+        set.deinit = lmtp_worker_deinit;
+        set.context = &server;
+        int ret = daemon_run(daemon, "lmtp", &conf->lmtp, &set);
+        daemon_destroy(&daemon);
+        return ret == 0 ? 0 : 1;
+}
