@@ -141,6 +141,110 @@ int imap_section_set_fields(struct pool *pool, struct imap_section *sec,
         return 0;
 }
 
+/* Reads one header field name of a HEADER.FIELDS list: an atom or a quoted
+   string (RFC 3501 header-fld-name = astring; literals cannot occur inside
+   the one atom the tokenizer hands over). Returns bytes used, 0 on error. */
+static size_t parse_field_name(struct pool *pool, const char *s, size_t len,
+                               const char **name_r)
+{
+        size_t i = 0;
+
+        if (len > 0 && s[0] == '"') {
+                char *out = pool_alloc(pool, len);
+                size_t n = 0;
+                for (i = 1; i < len && s[i] != '"'; i++) {
+                        if (s[i] == '\\' && i + 1 < len)
+                                i++;
+                        out[n++] = s[i];
+                }
+                if (i >= len)
+                        return 0;
+                *name_r = out;
+                return i + 1;
+        }
+        while (i < len && s[i] != ' ' && s[i] != ')' && s[i] != '(' && s[i] != '"')
+                i++;
+        *name_r = pool_strndup(pool, s, i);
+        return i;
+}
+
+/* "(name name ...)" at s; returns bytes used or 0. */
+static size_t parse_field_list(struct pool *pool, const char *s, size_t len,
+                               struct imap_section *sec, const char **error_r)
+{
+        const char **names = NULL;
+        unsigned count = 0, cap = 0;
+        size_t pos = 1;
+
+        *error_r = "bad header field list";
+        if (len == 0 || s[0] != '(')
+                return 0;
+        while (pos < len && s[pos] != ')') {
+                if (count > 0 && s[pos++] != ' ')
+                        return 0;
+                const char *name;
+                size_t used = parse_field_name(pool, s + pos, len - pos, &name);
+                if (used == 0)
+                        return 0;
+                pos += used;
+                if (count == cap) {
+                        unsigned ncap = cap == 0 ? 8 : cap * 2;
+                        names = pool_realloc(pool, names, sizeof(*names) * cap,
+                                             sizeof(*names) * ncap);
+                        cap = ncap;
+                }
+                names[count++] = name;
+        }
+        if (pos >= len)
+                return 0;
+        if (imap_section_set_fields(pool, sec, names, count, error_r) < 0)
+                return 0;
+        return pos + 1;
+}
+
+int imap_section_parse(struct pool *pool, const char *str, size_t len,
+                       struct imap_section *sec, const char **error_r)
+{
+        size_t spec_end = 1;
+
+        sec->partial = false;
+        if (len == 0 || str[0] != '[') {
+                *error_r = "expected [section]";
+                return -1;
+        }
+        while (spec_end < len && str[spec_end] != ']' && str[spec_end] != ' ')
+                spec_end++;
+        if (spec_end >= len) {
+                *error_r = "missing ] after section";
+                return -1;
+        }
+        if (imap_section_parse_spec(pool, str + 1, spec_end - 1, sec, error_r) < 0)
+                return -1;
+        size_t pos = spec_end;
+        bool wants_fields = sec->text == IMAP_SECTION_HEADER_FIELDS ||
+                            sec->text == IMAP_SECTION_HEADER_FIELDS_NOT;
+        if (wants_fields != (str[pos] == ' ')) {
+                *error_r = wants_fields ? "HEADER.FIELDS needs a field list" :
+                                          "unexpected text in section";
+                return -1;
+        }
+        if (wants_fields) {
+                size_t used = parse_field_list(pool, str + pos + 1, len - pos - 1, sec,
+                                               error_r);
+                if (used == 0)
+                        return -1;
+                pos += 1 + used;
+        }
+        if (pos >= len || str[pos] != ']') {
+                *error_r = "missing ] after section";
+                return -1;
+        }
+        pos++;
+        if (pos == len)
+                return 0;
+        return imap_section_parse_partial(str + pos, len - pos, sec, error_r);
+}
+
 static bool parse_u32(const char *s, size_t len, uint32_t *value_r)
 {
         uint64_t v;

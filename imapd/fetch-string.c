@@ -7,6 +7,7 @@
 #include "fetch.h"
 
 #include <string.h>
+#include <strings.h>
 
 #include "buf.h"
 
@@ -79,7 +80,8 @@ static bool is_atom_char(unsigned char c)
 void imap_fetch_append_astring(struct buf *out, const char *str)
 {
         size_t len = strlen(str);
-        bool atom = len > 0;
+        /* "NIL" as an atom would read as NIL. */
+        bool atom = len > 0 && strcasecmp(str, "NIL") != 0;
 
         for (size_t i = 0; atom && i < len; i++)
                 atom = is_atom_char((unsigned char)str[i]);

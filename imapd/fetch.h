@@ -115,6 +115,13 @@ int imap_section_set_fields(struct pool *pool, struct imap_section *sec,
 int imap_section_parse_partial(const char *str, size_t len, struct imap_section *sec,
                                const char **error_r);
 
+/* Parses a whole bracketed section as it follows BODY / BODY.PEEK in the
+   one atom the tokenizer makes of it: "[" spec [" (" names ")"] "]" and an
+   optional "<origin.count>" (len bytes at str, starting at '['). Field
+   names are atoms or quoted strings. Returns 0 or -1 (static *error_r). */
+int imap_section_parse(struct pool *pool, const char *str, size_t len,
+                       struct imap_section *sec, const char **error_r);
+
 /* Appends the section as a FETCH reply names it: "[1.HEADER.FIELDS (A B)]"
    plus "<origin>" when partial. The field names are echoed as given. */
 void imap_section_append_name(struct buf *out, const struct imap_section *sec);
@@ -171,5 +178,52 @@ struct imap_hdrfilter *imap_hdrfilter_create(struct pool *pool, const char *cons
 void imap_hdrfilter_feed(struct imap_hdrfilter *filter, const void *data, size_t len);
 /* Starts over on a new header (same names and sink). */
 void imap_hdrfilter_reset(struct imap_hdrfilter *filter);
+
+/* ------------------------------------------------------------------------
+ * FETCH attribute lists (RFC 3501 §6.4.5, RFC 3516 BINARY)
+ * ------------------------------------------------------------------------ */
+
+struct imap_arg;
+
+enum imap_fetch_kind {
+        IMAP_FETCH_UID,
+        IMAP_FETCH_FLAGS,
+        IMAP_FETCH_INTERNALDATE,
+        IMAP_FETCH_RFC822_SIZE,
+        IMAP_FETCH_ENVELOPE,
+        IMAP_FETCH_BODY,                /* BODY without a section */
+        IMAP_FETCH_BODYSTRUCTURE,
+        IMAP_FETCH_SECTION,             /* BODY[...], BODY.PEEK[...], RFC822[.HEADER|.TEXT] */
+        IMAP_FETCH_BINARY,              /* BINARY[...], BINARY.PEEK[...] */
+        IMAP_FETCH_BINARY_SIZE,         /* BINARY.SIZE[...] */
+};
+
+struct imap_fetch_item {
+        enum imap_fetch_kind kind;
+        /* SECTION / BINARY*: the reply label ("BODY", "RFC822", "RFC822.HEADER",
+           "RFC822.TEXT", "BINARY", "BINARY.SIZE"); with_section says whether
+           the section name follows it in the reply. */
+        const char *label;
+        bool with_section;
+        struct imap_section section;
+        bool peek;                      /* does not set \Seen */
+};
+
+/* Most items one FETCH may ask for (macros count as their expansion). */
+#define IMAP_FETCH_MAX_ITEMS 128u
+
+struct imap_fetch_request {
+        struct imap_fetch_item *items;  /* in request order, UID first when added */
+        unsigned count;
+        bool sets_seen;                 /* some item sets \Seen (non-PEEK body) */
+        bool needs_tree;                /* some item needs the cached structure */
+};
+
+/* Parses the fetch-att argument of FETCH (an atom: a macro ALL / FAST / FULL
+   or one item; or a list of items) into req, in pool. uid_fetch adds UID
+   when it is not asked for (RFC 3501 §6.4.8). Returns 0, or -1 with a
+   static *error_r for unknown items, bad sections and over-long lists. */
+int imap_fetch_parse_items(struct pool *pool, const struct imap_arg *arg, bool uid_fetch,
+                           struct imap_fetch_request *req, const char **error_r);
 
 #endif

@@ -89,5 +89,7 @@ Test(fetch_string, astring_atom_or_quoted)
         imap_fetch_append_astring(&out, "a b");
         buf_append_char(&out, ' ');
         imap_fetch_append_astring(&out, "");
-        cr_assert_str_eq(out.data, "Message-ID \"X]Y\" \"a b\" \"\"");
+        buf_append_char(&out, ' ');
+        imap_fetch_append_astring(&out, "nil");
+        cr_assert_str_eq(out.data, "Message-ID \"X]Y\" \"a b\" \"\" \"nil\"");
 }
