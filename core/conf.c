@@ -69,6 +69,7 @@ static int check_engine_name(const char *value, const char **reason_r);
 static int check_log_level(const char *value, const char **reason_r);
 static int check_tls_version(const char *value, const char **reason_r);
 static int check_pop3_expire(const char *value, const char **reason_r);
+static int check_imap_delimiter(const char *value, const char **reason_r);
 static int check_recipient_delimiter(const char *value, const char **reason_r);
 
 #define CONF_FIELD(member) offsetof(struct cove_conf, member)
@@ -118,6 +119,9 @@ static const struct conf_key imap_keys[] = {
           .def = "30m", .min = 1800, .max = 86400 },
         { .name = "max_line", .type = CONF_TYPE_SIZE, .offset = CONF_FIELD(imap.max_line),
           .def = "64k", .min = 8 * CONF_KIB, .max = 16 * CONF_MIB },
+        { .name = "hierarchy_delimiter", .type = CONF_TYPE_STRING,
+          .offset = CONF_FIELD(imap_ext.hierarchy_delimiter), .def = "/",
+          .check = check_imap_delimiter },
 };
 
 static const struct conf_key pop3_keys[] = {
@@ -296,6 +300,16 @@ static int check_pop3_expire(const char *value, const char **reason_r)
         if (len >= 1 && len <= 4 && strspn(value, "0123456789") == len)
                 return 0;
         *reason_r = "expected NEVER or a number of days (0-9999)";
+        return -1;
+}
+
+/* [imap] hierarchy_delimiter: the separator IMAP clients see ('/' is the
+   store's own; '.' is what Courier/Cyrus-style clients expect). */
+static int check_imap_delimiter(const char *value, const char **reason_r)
+{
+        if (strcmp(value, "/") == 0 || strcmp(value, ".") == 0)
+                return 0;
+        *reason_r = "expected / or .";
         return -1;
 }
 

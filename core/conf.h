@@ -78,6 +78,11 @@ struct cove_conf {
                 unsigned max_bad_commands; /* disconnect after this many; default 10 */
         } pop3_opts;
 
+        /* [imap] keys only IMAP has (same section as conf.imap). */
+        struct conf_imap_ext {
+                const char *hierarchy_delimiter;  /* "/" (default) or "." */
+        } imap_ext;
+
         /* [lmtp] delivery keys (the listen/timeout/max_line keys are in lmtp). */
         struct conf_lmtp {
                 bool quota_temporary;     /* over quota: 452 4.2.2, not 552 5.2.2 */

@@ -17,6 +17,7 @@
 #include "parser.h"
 #include "session.h"
 
+struct buf;
 struct pool;
 struct store_txn;
 
@@ -84,6 +85,7 @@ struct imap_cmd {
 
         /* private to session.c / reply.c */
         struct store_txn *txn;
+        bool txn_write;
         imap_produce_fn *producer;
         void *producer_ctx;
         imap_cmd_cleanup_fn *cleanup;
@@ -93,6 +95,13 @@ struct imap_cmd {
         bool suspended;             /* waiting on something outside session.c */
         bool sync_done;             /* the view was synced before the tagged reply */
 };
+
+/* Fills cmd->name/entry/uid/args from the arguments after the tag. Returns
+   false with the tagged reply set (BAD unknown command). */
+bool imap_cmd_prepare(struct imap_cmd *cmd, const struct imap_arg *args, size_t count);
+
+/* The CAPABILITY list for this session's state and link (in pool). */
+const char *imap_capability_string(const struct imap_session *session, struct pool *pool);
 
 /* The table, sorted by name (binary search). */
 const struct imap_cmd_entry *imap_cmd_find(const char *name);
@@ -130,6 +139,33 @@ bool imap_mailbox_to_store(struct imap_cmd *cmd, const char *name, const char **
 /* Store form to client form, in cmd->pool. NULL when the name cannot be
    shown with the configured delimiter (it contains it in a component). */
 const char *imap_mailbox_from_store(struct imap_cmd *cmd, const char *store_name);
+
+/* ---- shared between command files ---- */
+
+/* Expunges the messages of the view that carry \Deleted, limited to seqs
+   (ascending; NULL: all), in one write txn. announce: write "* n EXPUNGE"
+   for each (EXPUNGE, UID EXPUNGE) or not (CLOSE). The view loses them.
+   Returns the store's code (INUSE while POP3 holds INBOX). */
+enum cove_store_err imap_expunge_deleted(struct imap_cmd *cmd, const uint32_t *seqs,
+                                         size_t count, bool announce);
+
+/* RFC 6154 special-use names (\Sent ...) <-> COVE_SPECIAL_* bits
+   (cmd-mailbox.c). append adds " \Sent" etc. for each bit. */
+bool imap_special_use_parse(const char *name, uint32_t *bit_r);
+void imap_special_use_append(struct buf *buf, uint32_t bits);
+
+/* STATUS items (cmd-status.c): the list is valid (MESSAGES, RECENT, UIDNEXT,
+   UIDVALIDITY, UNSEEN, SIZE); write "* STATUS name (...)" for mbox. */
+bool imap_status_items_valid(const struct imap_arg *items, size_t count);
+void imap_status_write(struct imap_cmd *cmd, const struct cove_store_mailbox *mbox,
+                       const char *imap_name, const struct imap_arg *items, size_t count);
+
+/* A flag list (cmd-store.c): system flags to *flags_r, keywords to
+   *keywords_r (in cmd->pool); \Recent is ignored. False with a static
+   *error_r for an unknown system flag or a bad keyword. */
+bool imap_flags_parse(struct imap_cmd *cmd, const struct imap_arg *list, size_t count,
+                      uint32_t *flags_r, const char ***keywords_r, size_t *kw_count_r,
+                      const char **error_r);
 
 /* ---- handlers (one file per command or family) ---- */
 imap_cmd_fn imap_cmd_append;

@@ -85,11 +85,26 @@ void imap_parser_literal(const struct imap_parser *parser, uint64_t *size_r, boo
    its limit; the caller then refuses it (see session.c). */
 bool imap_parser_literal_accept(struct imap_parser *parser, struct imap_spool *spool);
 
+/* After a refused literal whose bytes the session discards: the literal
+   counts as a NIL argument and parsing continues with the next line (the
+   command then fails as a whole). */
+void imap_parser_literal_skip(struct imap_parser *parser);
+
 /* Feeds literal bytes; returns how many were taken (<= len). Returns
    PARSE_MORE while the literal is incomplete or once it is (then the next
    line is wanted), PARSE_ERROR if the spool failed. */
 enum imap_parse_result imap_parser_feed_bytes(struct imap_parser *parser, const void *data,
                                               size_t len, size_t *taken_r);
+
+/* Bytes of the accepted literal still to come. */
+uint64_t imap_parser_literal_left(const struct imap_parser *parser);
+
+/* RFC 3501 tag: astring characters except '+' (no spaces, quotes, CTLs). */
+bool imap_tag_valid(const char *tag);
+
+/* True when a raw line ends with a non-synchronising literal announcement
+   "{N+}" (used to drop the literal of a line that failed to parse). */
+bool imap_literal_plus_suffix(const char *line, size_t len, uint64_t *size_r);
 
 enum imap_parser_want imap_parser_wants(const struct imap_parser *parser);
 

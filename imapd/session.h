@@ -16,10 +16,14 @@
 #include <ev.h>
 
 #include "conn.h"
+#include "log.h"
+#include "parser.h"
 
 struct cove_conf;
 struct imap_cmd;
 struct imap_parser;
+struct login_throttle;
+struct imap_spool;
 struct imap_view;
 struct pool;
 struct store;
@@ -39,6 +43,9 @@ struct imap_daemon {
         char delimiter;             /* [imap] hierarchy_delimiter */
         const unsigned char *salt_key;  /* SCRAM fake-salt key */
         size_t salt_key_len;
+        struct imap_parser_settings parser_set;
+        const char *spool_dir;      /* APPEND temp files */
+        struct login_throttle *throttle;
 };
 
 /* Read-only for commands except where noted. */
@@ -51,6 +58,7 @@ struct imap_session {
         struct imap_view *view;     /* selected mailbox, NULL outside SELECTED */
         bool idling;                /* in IDLE: syncs are pushed as they happen */
         bool utf8_enabled;          /* ENABLE UTF8=ACCEPT */
+        unsigned auth_failures;     /* failed LOGIN / AUTHENTICATE attempts */
 
         /* private to session.c */
         struct imap_parser *parser;
@@ -62,7 +70,11 @@ struct imap_session {
         bool literal_discarding;    /* reading an oversize non-sync literal into nothing */
         bool command_failed;        /* the current command is being skipped */
         const char *fail_reply;     /* ...and this tagged reply ends it */
-        struct imap_spool *spool;
+        struct imap_spool *spool;   /* APPEND literal being received */
+        bool parsing;               /* a command's lines are being read */
+        bool skip_after_error;      /* a bad command's literal/lines are being dropped */
+        bool starttls_after_reply;  /* STARTTLS: begin the handshake after the OK */
+        bool shutdown_requested;    /* graceful stop: BYE when the command ends */
         unsigned long commands;
 };
 

@@ -35,6 +35,7 @@ struct imap_view {
         uint32_t *uids;             /* [count] ascending; seq n is uids[n - 1] */
         uint64_t *modseqs;          /* [count] MODSEQ the client last saw */
         uint32_t recent_first_uid;  /* UIDs >= this are \Recent here */
+        uint32_t first_unseen;      /* at open: seq of the first unseen message, 0: none */
         /* private to view.c */
         size_t cap;
         uint32_t *pending_expunges; /* expunged in the store, not yet announced */
