@@ -39,16 +39,18 @@ static const struct {
           .text = IMAP_SECTION_TEXT },
 };
 
+/* label: the name in the reply, where .PEEK is dropped (RFC 3501 §7.4.2). */
 static const struct {
-        const char *name;
+        const char *name, *label;
         enum imap_fetch_kind kind;
         bool peek;
 } section_items[] = {
-        { .name = "BODY", .kind = IMAP_FETCH_SECTION },
-        { .name = "BODY.PEEK", .kind = IMAP_FETCH_SECTION, .peek = true },
-        { .name = "BINARY", .kind = IMAP_FETCH_BINARY },
-        { .name = "BINARY.PEEK", .kind = IMAP_FETCH_BINARY, .peek = true },
-        { .name = "BINARY.SIZE", .kind = IMAP_FETCH_BINARY_SIZE, .peek = true },
+        { .name = "BODY", .label = "BODY", .kind = IMAP_FETCH_SECTION },
+        { .name = "BODY.PEEK", .label = "BODY", .kind = IMAP_FETCH_SECTION, .peek = true },
+        { .name = "BINARY", .label = "BINARY", .kind = IMAP_FETCH_BINARY },
+        { .name = "BINARY.PEEK", .label = "BINARY", .kind = IMAP_FETCH_BINARY, .peek = true },
+        { .name = "BINARY.SIZE", .label = "BINARY.SIZE", .kind = IMAP_FETCH_BINARY_SIZE,
+          .peek = true },
 };
 
 static struct imap_fetch_item *add_item(struct pool *pool, struct imap_fetch_request *req,
@@ -115,7 +117,7 @@ static int parse_section_item(struct pool *pool, const char *atom, size_t len,
                     imap_section_parse(pool, bracket, len - name_len, &item->section,
                                        error_r) < 0)
                         return -1;
-                item->label = name;
+                item->label = section_items[i].label;
                 item->with_section = true;
                 item->peek = section_items[i].peek;
                 if (item->kind != IMAP_FETCH_SECTION && !binary_section_ok(&item->section)) {

@@ -110,7 +110,7 @@ Test(fetch_items, section_atoms)
         cr_assert_str_eq(it->label, "BODY");
         it = &req.items[2];
         cr_assert(it->peek);
-        cr_assert_str_eq(it->label, "BODY.PEEK");
+        cr_assert_str_eq(it->label, "BODY");
         cr_assert_str_eq(it->section.part, "1.2");
         cr_assert_eq(it->section.text, IMAP_SECTION_MIME);
         it = &req.items[3];
