@@ -174,6 +174,28 @@ class ImapSearch(unittest.TestCase):
             on |= self.search("ON", fmt(d))
         self.assertEqual(on, ALL)
 
+    def test_internal_date_in_its_own_zone(self):
+        # 23:30 at -05:00 is already 2 January in UTC; SEARCH disregards the
+        # zone, so the message is ON 1-Jan-2020 (RFC 3501 §6.4.4).
+        c = imaplib.IMAP4("127.0.0.1", self.srv.ports["imap"])
+        try:
+            c.login(USER, PASSWORD)
+            c.create("Dated")
+            typ, _ = c.append("Dated", None, '"01-Jan-2020 23:30:00 -0500"',
+                              b"Subject: dated\r\n\r\nx\r\n")
+            self.assertEqual(typ, "OK")
+            c.select("Dated")
+            for criteria, expected in ((("ON", "1-Jan-2020"), [b"1"]),
+                                       (("ON", "2-Jan-2020"), []),
+                                       (("BEFORE", "2-Jan-2020"), [b"1"]),
+                                       (("BEFORE", "1-Jan-2020"), []),
+                                       (("SINCE", "1-Jan-2020"), [b"1"]),
+                                       (("SINCE", "2-Jan-2020"), [])):
+                typ, data = c.search(None, *criteria)
+                self.assertEqual(data[0].split(), expected, criteria)
+        finally:
+            c.logout()
+
     def test_size(self):
         self.check({9}, "LARGER", "1000000")
         self.check(ALL - {9}, "SMALLER", "1000000")
