@@ -241,9 +241,16 @@ class ImapFetch(unittest.TestCase):
         e = self.uid_fetch(m, 1, "(FLAGS BODY.PEEK[TEXT])")
         self.assertNotIn(b"\\Seen", e["FLAGS"] or [])
         self.assertNotIn(b"\\Seen", self.uid_fetch(m, 1, "FLAGS")["FLAGS"] or [])
-        # Not PEEK: \Seen is set and reported in the same response.
-        e = self.uid_fetch(m, 1, "BODY[TEXT]")
+        # Not PEEK: \Seen is set and reported in the same response, once
+        # (the view sync after the command does not repeat it).
+        typ, data = m.uid("FETCH", "1", "BODY[TEXT]")
+        self.assertEqual(typ, "OK")
+        self.assertEqual(len([d for d in data if isinstance(d, tuple)]), 1, data)
+        self.assertNotIn(b"FETCH", b"".join(d for d in data if isinstance(d, bytes)))
+        e = parse_fetch(data)[1]
         self.assertIn(b"\\Seen", e["FLAGS"])
+        typ, data = m.noop()
+        self.assertNotIn("FETCH", m.untagged_responses)
         self.assertIn(b"\\Seen", self.uid_fetch(m, 1, "FLAGS")["FLAGS"])
         e = self.uid_fetch(m, 2, "RFC822")
         self.assertIn(b"\\Seen", e["FLAGS"])
@@ -254,6 +261,26 @@ class ImapFetch(unittest.TestCase):
         e = self.uid_fetch(m2, 3, "BODY[]")
         self.assertNotIn("FLAGS", e)
         self.assertNotIn(b"\\Seen", self.uid_fetch(m2, 3, "FLAGS")["FLAGS"] or [])
+
+    def test_no_expunge_during_fetch(self):
+        """Another session expunges a message: FETCH skips it and announces
+        no EXPUNGE (RFC 3501 §7.4.1); the next NOOP does."""
+        user = "expunge@example.org"
+        self.srv.add_user(user, PASSWORD)
+        for msg in MESSAGES[:4]:
+            self.srv.deliver(user, msg)
+        a = self.connect(user, readonly=False)
+        b = self.connect(user, readonly=False)
+        b.uid("STORE", "2", "+FLAGS.SILENT", "(\\Deleted)")
+        self.assertEqual(b.expunge()[0], "OK")
+        typ, data = a.fetch("1:4", "(UID RFC822.SIZE)")
+        self.assertEqual(typ, "OK")
+        self.assertNotIn("EXPUNGE", a.untagged_responses)
+        got = parse_fetch(data)
+        self.assertEqual(sorted(got), [1, 3, 4])
+        self.assertEqual({k: v["UID"] for k, v in got.items()}, {1: b"1", 3: b"3", 4: b"4"})
+        a.noop()
+        self.assertEqual(a.untagged_responses.get("EXPUNGE"), [b"2"])
 
     # --- macros, UID, errors -----------------------------------------------------
 
