@@ -4,8 +4,8 @@
  * Owns: reading a message from stdin within [limits] max_message_size and
  * the LDA exit codes (sysexits, as sendmail/Postfix expect), and streaming a
  * stored message to stdout byte for byte. Does not: rewrite the message (no
- * added headers; line endings change only with --crlf) or pick the mailbox
- * (store_deliver).
+ * added headers; line endings change only with --crlf) or resolve the
+ * recipient and pick the mailbox (storage/deliver.c, shared with cove-lmtpd).
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -15,6 +15,7 @@
 
 #include "buf.h"
 #include "conf.h"
+#include "deliver.h"
 #include "log.h"
 #include "pool.h"
 #include "store.h"
@@ -68,6 +69,8 @@ static int message_crlf(struct cli_ctx *ctx, struct buf *msg, size_t max)
         return 0;
 }
 
+/* sysexits for an MTA (sendmail, Postfix pipe): 67 unknown user, 73 over
+   quota (75 with [lmtp] quota_temporary), 75 for anything that may pass. */
 static int deliver_error(struct cli_ctx *ctx, enum cove_store_err err, const char *name)
 {
         switch (err) {
@@ -76,19 +79,48 @@ static int deliver_error(struct cli_ctx *ctx, enum cove_store_err err, const cha
         case COVE_STORE_OVERQUOTA:
                 /* Like Dovecot's LDA: EX_CANTCREAT, so the MTA bounces at once
                    (a sysexits-aware MTA would retry EX_TEMPFAIL for days). */
-                return cli_fail(ctx, EX_CANTCREAT, "user '%s' is over quota", name);
+                return cli_fail(ctx, ctx->conf->lmtp_delivery.quota_temporary ? EX_TEMPFAIL
+                                                                               : EX_CANTCREAT,
+                                "user '%s' is over quota", name);
         default:
-                return cli_fail_store(ctx, err, "delivering to '%s'", name);
+                return cli_fail(ctx, EX_TEMPFAIL, "delivering to '%s': %s", name,
+                                store_last_error(ctx->store));
         }
+}
+
+/* Resolves the recipient as cove-lmtpd does (storage/deliver.h) and
+   delivers; --mailbox wins over a +detail. */
+static int deliver_message(struct cli_ctx *ctx, const char *address, const char *box,
+                           const struct buf *msg)
+{
+        struct store_rcpt_rules rules;
+        struct store_rcpt rcpt;
+        const char *error;
+        store_rcpt_rules_init(&rules, ctx->conf);
+        enum cove_store_err err = store_rcpt_resolve(ctx->store, &rules, ctx->pool, address,
+                                                     msg->len, &rcpt, &error);
+        if (err == COVE_STORE_NOPERM)
+                return cli_fail(ctx, EX_DATAERR, "invalid user name '%s': %s", address, error);
+        if (err != COVE_STORE_OK)
+                return deliver_error(ctx, err, address);
+        if (box == NULL)
+                box = rcpt.mailbox;
+        struct cove_store_part part = { .data = msg->data, .size = msg->len };
+        struct cove_store_saved saved;
+        err = store_deliver(ctx->store, rcpt.user, box, &part, 1, &saved);
+        if (err != COVE_STORE_OK)
+                return deliver_error(ctx, err, rcpt.user);
+        log_info("delivered user=%s mailbox=%s uid=%" PRIu32 " size=%zu", rcpt.user,
+                 box != NULL ? box : "INBOX", saved.uid, msg->len);
+        return 0;
 }
 
 int cli_verb_deliver(struct cli_ctx *ctx)
 {
-        const char *name, *box = NULL;
+        const char *box = NULL;
         int ret;
-        if ((ret = cli_user_name(ctx, ctx->args.pos[0], &name)) != 0 ||
-            (ctx->args.mailbox != NULL &&
-             (ret = cli_mailbox_name(ctx, ctx->args.mailbox, &box)) != 0))
+        if (ctx->args.mailbox != NULL &&
+            (ret = cli_mailbox_name(ctx, ctx->args.mailbox, &box)) != 0)
                 return ret;
         size_t max = ctx->conf->limits.max_message_size;
         struct buf msg;
@@ -97,17 +129,8 @@ int cli_verb_deliver(struct cli_ctx *ctx)
                 ret = cli_fail(ctx, EX_DATAERR, "empty message on stdin");
         if (ret == 0 && ctx->args.crlf)
                 ret = message_crlf(ctx, &msg, max);
-        if (ret == 0) {
-                struct cove_store_part part = { .data = msg.data, .size = msg.len };
-                struct cove_store_saved saved;
-                enum cove_store_err err = store_deliver(ctx->store, name, box, &part, 1,
-                                                        &saved);
-                if (err != COVE_STORE_OK)
-                        ret = deliver_error(ctx, err, name);
-                else
-                        log_info("delivered user=%s mailbox=%s uid=%" PRIu32 " size=%zu",
-                                 name, box != NULL ? box : "INBOX", saved.uid, msg.len);
-        }
+        if (ret == 0)
+                ret = deliver_message(ctx, ctx->args.pos[0], box, &msg);
         buf_free(&msg);
         return ret;
 }

@@ -11,6 +11,7 @@
 #include "commit.h"
 #include "conf.h"
 #include "daemon.h"
+#include "deliver.h"
 #include "log.h"
 #include "pool.h"
 #include "session.h"
@@ -54,14 +55,10 @@ int main(int argc, char **argv)
         struct lmtp_server server = {
                 .pool = daemon->pool,
                 .conf = conf,
-                .rules = {
-                        .default_domain = conf->server.default_domain,
-                        .delimiter = conf->lmtp_delivery.plus_addressing
-                                ? conf->lmtp_delivery.recipient_delimiter[0] : '\0',
-                },
                 .hostname = server_hostname(daemon->pool),
                 .max_size = conf->limits.max_message_size,
         };
+        store_rcpt_rules_init(&server.rules, conf);
         struct worker_settings set;
         daemon_worker_settings(daemon, "lmtp", &conf->lmtp, &set);
         set.limit_reply = "421 4.7.0 Too many connections from your address\r\n";

@@ -11,6 +11,7 @@
 
 #include <string.h>
 
+#include "conf.h"
 #include "pool.h"
 #include "store-private.h"
 
@@ -158,6 +159,16 @@ void store_deliver_batch(struct store *store, struct store_deliver_rcpt *rcpts, 
 }
 
 /* ---- recipient resolution ---- */
+
+void store_rcpt_rules_init(struct store_rcpt_rules *rules, const struct cove_conf *conf)
+{
+        const char *delim = conf->lmtp_delivery.recipient_delimiter;
+        *rules = (struct store_rcpt_rules){
+                .default_domain = conf->server.default_domain,
+                .delimiter = conf->lmtp_delivery.plus_addressing && delim != NULL ? delim[0]
+                                                                                   : '\0',
+        };
+}
 
 /* Up to four user names to try, in order (deliver.h). */
 struct rcpt_candidates {

@@ -16,6 +16,7 @@
 
 #include "store.h"
 
+struct cove_conf;
 struct pool;
 
 /* How an address names a user. */
@@ -24,6 +25,11 @@ struct store_rcpt_rules {
                                         NULL: a bare local part is refused */
         char delimiter;              /* plus-addressing separator ('+'); '\0': off */
 };
+
+/* The rules of a config: [server] default_domain, [lmtp] plus_addressing and
+   recipient_delimiter (cove-lmtpd and `covectl deliver` share them). The
+   strings stay conf's. */
+void store_rcpt_rules_init(struct store_rcpt_rules *rules, const struct cove_conf *conf);
 
 /* A resolved recipient. Strings live in the pool given to the resolver. */
 struct store_rcpt {

@@ -28,13 +28,14 @@ class LmtpDelivery(unittest.TestCase):
     def setUpClass(cls):
         cls.srv = CoveServer(extra_conf="[server]\ndefault_domain = example.org\n")
         for name in ("alice", "bob", "full", "small", "other", "plus", "big", "raw", "pipe",
-                     "pipe2", "swaks", "swaks2", "unix", "bdat", "bdat2", "mixed"):
+                     "pipe2", "swaks", "swaks2", "unix", "bdat", "bdat2", "mixed", "lda"):
             cls.srv.add_user(f"{name}@example.org", "pw")
         cls.srv.covectl("quota", "set", "full@example.org", "--messages", "1")
         cls.srv.deliver("full@example.org", MSG)
         cls.srv.covectl("quota", "set", "small@example.org", "--bytes", "2000")
         cls.srv.covectl("mailbox", "create", "plus@example.org", "Lists")
         cls.srv.covectl("mailbox", "create", "plus@example.org", "Lists/cove")
+        cls.srv.covectl("mailbox", "create", "lda@example.org", "Work")
         cls.srv.start("lmtpd")
         cls.port = cls.srv.ports["lmtp"]
 
@@ -220,6 +221,18 @@ class LmtpDelivery(unittest.TestCase):
         self.assertIn(b"\r\n.dot line\r\nend\r\n", stored)
 
 
+    def test_covectl_deliver_shares_the_rules(self):
+        """covectl deliver resolves recipients with the same code as LMTP."""
+        self.srv.deliver("lda+Work", MSG)                      # default domain + detail
+        self.srv.deliver("LDA+nosuch@example.org", MSG)        # case, unknown detail
+        counts = mailbox_counts(self.srv, "lda@example.org")
+        self.assertEqual((counts["Work"], counts["INBOX"]), (1, 1))
+        r = self.srv.covectl("deliver", "ghost@example.org", input=MSG, check=False)
+        self.assertEqual(r.returncode, 67)                     # EX_NOUSER
+        r = self.srv.covectl("deliver", "full@example.org", input=MSG, check=False)
+        self.assertEqual(r.returncode, 73)                     # EX_CANTCREAT, over quota
+
+
 class LmtpQuotaTemporary(unittest.TestCase):
     def test_quota_temporary(self):
         srv = CoveServer(extra_conf="[lmtp]\nquota_temporary = yes\nplus_addressing = no\n")
@@ -241,6 +254,8 @@ class LmtpQuotaTemporary(unittest.TestCase):
             self.assertEqual(c.reply()[0], 250)
             c.cmd("QUIT")
             self.assertEqual(mailbox_counts(srv, "q+x@example.org")["INBOX"], 1)
+            r = srv.covectl("deliver", "q@example.org", input=MSG * 10, check=False)
+            self.assertEqual(r.returncode, 75)                 # EX_TEMPFAIL when temporary
         finally:
             srv.stop()
 
