@@ -77,7 +77,8 @@ static const char *const *copy_keywords(struct pool *pool, const struct cove_sto
 
 /* Loads st->next's message into st->msg. Returns 1 when loaded, 0 when it
    is gone (expunged by another session, not yet announced: RFC 2180
-   §4.1.3 lets FETCH skip it), -1 on failure (st->failed). */
+   §4.1.3 lets FETCH skip it), -1 on failure (st->load_err; nothing of the
+   message was written, so the command can end with a tagged NO). */
 static int load_message(struct fetch_state *st)
 {
         struct imap_cmd *cmd = st->cmd;
@@ -118,11 +119,10 @@ static int load_message(struct fetch_state *st)
         }
         if (err == COVE_STORE_OK)
                 return 1;
-        log_error("session=%s proto=imap user=%s FETCH uid=%u: %s%s%s",
-                  cmd->session->conn.id, cmd->session->user, m->uid,
-                  cove_store_strerror(err), error != NULL ? ": " : "",
-                  error != NULL ? error : "");
-        st->failed = true;
+        if (error != NULL)
+                log_error("session=%s proto=imap user=%s FETCH uid=%u: cached structure: %s",
+                          cmd->session->conn.id, cmd->session->user, m->uid, error);
+        st->load_err = err;
         return -1;
 }
 
@@ -268,13 +268,13 @@ static enum imap_produce fetch_produce(struct imap_cmd *cmd, void *context)
 {
         struct fetch_state *st = context;
 
-        while (!st->failed && st->next < st->seq_count) {
+        while (!st->failed && st->load_err == COVE_STORE_OK && st->next < st->seq_count) {
                 if (imap_reply_output_full(cmd) || !message_step(st))
                         break;
         }
         /* Never hold a txn while waiting for the client to read. */
         imap_cmd_txn_end(cmd);
-        if (st->failed || st->next == st->seq_count) {
+        if (st->failed || st->load_err != COVE_STORE_OK || st->next == st->seq_count) {
                 flush_out(st);
                 return IMAP_PRODUCE_DONE;
         }
@@ -296,6 +296,8 @@ static enum cmd_result fetch_finish(struct fetch_state *st)
 {
         if (st->failed)
                 return CMD_RESULT_ABORT;
+        if (st->load_err != COVE_STORE_OK)
+                return imap_reply_store_err(st->cmd, st->load_err, "FETCH");
         if (st->unknown_cte)
                 return imap_reply_tagged(st->cmd, "NO",
                                          "[UNKNOWN-CTE] Unknown Content-Transfer-Encoding");

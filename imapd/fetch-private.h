@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "buf.h"
+#include "cove/storage.h"
 #include "fetch.h"
 
 struct imap_cmd;
@@ -66,6 +67,8 @@ struct fetch_state {
         bool in_message;                /* "* n FETCH (" was written */
         bool unknown_cte;               /* BINARY met an unknown encoding: NO at end */
         bool failed;                    /* a body could not be read: abort */
+        enum cove_store_err load_err;   /* a message record could not be read
+                                           between responses: tagged NO */
         struct pool *msg_pool;          /* per message, cleared after each */
         struct buf out;                 /* small items of the current message */
         struct buf scratch;             /* decoded bytes (BINARY) */
