@@ -172,10 +172,14 @@ static enum cove_store_err scan_text_part(const struct imap_search_reader *rd,
                         break;
                 if (n > end - offset)
                         n = (size_t)(end - offset);
-                if (n > SEARCH_SLICE)
-                        n = SEARCH_SLICE;
-                mime_decoder_feed(dec, chunk, n, &decoded);
-                conv_feed(&conv, &decoded, sink, false);
+                /* One store read, decoded a slice at a time. */
+                for (size_t done = 0; done < n && sink->remaining > 0;) {
+                        size_t slice = n - done < SEARCH_SLICE ? n - done : SEARCH_SLICE;
+
+                        mime_decoder_feed(dec, (const char *)chunk + done, slice, &decoded);
+                        conv_feed(&conv, &decoded, sink, false);
+                        done += slice;
+                }
                 offset += n;
         }
         if (err == COVE_STORE_OK && sink->remaining > 0) {
