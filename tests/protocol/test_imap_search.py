@@ -325,6 +325,20 @@ class ImapSearch(unittest.TestCase):
         finally:
             r.close()
 
+    def test_empty_mailbox(self):
+        r = Raw(self.srv.ports["imap"])
+        try:
+            r.cmd(f"LOGIN {USER} {PASSWORD}")
+            r.cmd("CREATE Empty")
+            self.assertTrue(r.cmd("SELECT Empty")[1].startswith("OK"))
+            self.assertEqual(r.cmd("SEARCH ALL")[0], ["* SEARCH"])
+            self.assertEqual(r.cmd("UID SEARCH UID 1:* BODY x")[0], ["* SEARCH"])
+            self.assertEqual(r.cmd("SEARCH *")[0], ["* SEARCH"])
+            untagged, tagged = r.cmd("SEARCH RETURN (MIN MAX COUNT ALL) ALL")
+            self.assertEqual(untagged, [f'* ESEARCH (TAG "R{r.n}") COUNT 0'])
+        finally:
+            r.close()
+
     def test_no_expunge_during_search(self):
         a, b = Raw(self.srv.ports["imap"]), Raw(self.srv.ports["imap"])
         try:
