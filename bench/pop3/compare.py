@@ -1,0 +1,277 @@
+#!/usr/bin/env python3
+"""Side-by-side POP3 benchmark: cove-pop3d vs Debian's Dovecot POP3.
+
+Builds one temp directory holding a Cove store and a Dovecot maildir tree
+with the same mail (USERS users x MSGS messages of a realistic size mix,
+seeded), starts both servers privately on 127.0.0.1 (Dovecot with its own
+config: never the system instance), runs loadgen.py against each in turn and
+samples the servers' total RSS (all processes of each server's tree) every
+100 ms. Prints one JSON line per server and a summary. Everything is torn
+down at the end; nothing is left running or enabled.
+
+  bench/pop3/compare.py --build build/release [--users 50 --msgs 20
+                        --concurrency 32 --seconds 20 --workers 2]
+
+Needs: a Release build (cove-pop3d, covectl, cove_store_lmdb.so) and the
+dovecot-pop3d package (`apt-get install dovecot-pop3d`; stop and disable the
+system service it starts: `service dovecot stop`).
+"""
+import argparse
+import json
+import os
+import random
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+MAIL_UID = 65534   # nobody
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_port(port, proc, timeout=20):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit(f"server exited early ({proc.returncode})")
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            return
+        except OSError:
+            time.sleep(0.05)
+    raise SystemExit(f"nothing listens on {port}")
+
+
+def message(rnd, i):
+    """A message of a realistic size: mostly small text, some attachments."""
+    r = rnd.random()
+    if r < 0.60:
+        size = rnd.randint(2_000, 8_000)
+    elif r < 0.90:
+        size = rnd.randint(20_000, 100_000)
+    elif r < 0.99:
+        size = rnd.randint(200_000, 1_000_000)
+    else:
+        size = rnd.randint(2_000_000, 5_000_000)
+    head = (f"From: sender{i}@example.net\r\nTo: user@example.org\r\n"
+            f"Subject: message {i}\r\nMessage-ID: <{i}.{rnd.random()}@example.net>\r\n"
+            f"Date: Mon, 1 Jan 2024 00:00:00 +0000\r\n\r\n").encode()
+    line = b"Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod.\r\n"
+    body = line * (size // len(line) + 1)
+    return head + body[:max(0, size - len(head))]
+
+
+def tree_rss_kb(root_pid):
+    """Sum of VmRSS over root_pid and all its descendants."""
+    children = {}
+    rss = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+            with open(f"/proc/{entry}/status") as f:
+                kb = next((int(l.split()[1]) for l in f if l.startswith("VmRSS:")), 0)
+        except (OSError, ValueError, IndexError):
+            continue
+        children.setdefault(ppid, []).append(int(entry))
+        rss[int(entry)] = kb
+    total, todo = 0, [root_pid]
+    while todo:
+        pid = todo.pop()
+        total += rss.get(pid, 0)
+        todo.extend(children.get(pid, []))
+    return total
+
+
+class RssSampler(threading.Thread):
+    def __init__(self, pid):
+        super().__init__(daemon=True)
+        self.pid, self.peak, self.stop_flag = pid, 0, False
+
+    def run(self):
+        while not self.stop_flag:
+            self.peak = max(self.peak, tree_rss_kb(self.pid))
+            time.sleep(0.1)
+
+
+def setup_cove(args, tmp, mail):
+    port = free_port()
+    conf = os.path.join(tmp, "cove.conf")
+    with open(conf, "w") as f:
+        f.write(f"""[store]
+engine = lmdb
+path = {tmp}/cove-store
+plugin_dir = {args.build}/plugins
+[server]
+workers = {args.workers}
+log_level = warn
+max_connections_per_ip = 0
+allow_plaintext_auth = yes
+[pop3]
+listen = 127.0.0.1:{port}
+""")
+    covectl = os.path.join(args.build, "cli", "covectl")
+    subprocess.run([covectl, "-c", conf, "init"], check=True, capture_output=True)
+    for user, msgs in mail.items():
+        subprocess.run([covectl, "-c", conf, "user", "add", user, "--password-stdin"],
+                       input=b"pw\n", check=True, capture_output=True)
+        for m in msgs:
+            subprocess.run([covectl, "-c", conf, "deliver", user], input=m, check=True,
+                           capture_output=True)
+    cmd = [os.path.join(args.build, "pop3d", "cove-pop3d"), "-F", "-c", conf]
+    return cmd, port
+
+
+def setup_dovecot(args, tmp, mail):
+    port = free_port()
+    d = os.path.join(tmp, "dovecot")
+    os.makedirs(os.path.join(d, "run"))
+    # A salted crypt hash, not {PLAIN}, so that logins cost Dovecot real work
+    # too (Cove stores yescrypt, which is slower still; see bench/pop3/README.md).
+    hashed = subprocess.run(["openssl", "passwd", "-6", "pw"], capture_output=True,
+                            check=True, text=True).stdout.strip()
+    with open(os.path.join(d, "passwd"), "w") as f:
+        for user in mail:
+            f.write(f"{user}:{{SHA512-CRYPT}}{hashed}::::::\n")
+    for user, msgs in mail.items():
+        new = os.path.join(d, "mail", user, "Maildir", "new")
+        os.makedirs(new)
+        for i, m in enumerate(msgs):
+            with open(os.path.join(new, f"{1700000000 + i}.M{i}P1.bench"), "wb") as f:
+                f.write(m)
+    # Dovecot refuses to run mail processes as root: the mail belongs to nobody.
+    for root, dirs, files in os.walk(os.path.join(d, "mail")):
+        for name in dirs + files:
+            os.chown(os.path.join(root, name), MAIL_UID, MAIL_UID)
+    os.chown(os.path.join(d, "mail"), MAIL_UID, MAIL_UID)
+    conf = os.path.join(d, "dovecot.conf")
+    with open(conf, "w") as f:
+        f.write(f"""base_dir = {d}/run
+state_dir = {d}/state
+log_path = {d}/dovecot.log
+protocols = pop3
+listen = 127.0.0.1
+ssl = no
+disable_plaintext_auth = no
+auth_mechanisms = plain
+first_valid_uid = 1
+mail_location = maildir:{d}/mail/%u/Maildir
+passdb {{
+  driver = passwd-file
+  args = {d}/passwd
+}}
+userdb {{
+  driver = static
+  args = uid={MAIL_UID} gid={MAIL_UID} home={d}/mail/%u
+}}
+service pop3-login {{
+  inet_listener pop3 {{
+    address = 127.0.0.1
+    port = {port}
+  }}
+  inet_listener pop3s {{
+    port = 0
+  }}
+}}
+service imap-login {{
+  inet_listener imap {{
+    port = 0
+  }}
+  inet_listener imaps {{
+    port = 0
+  }}
+}}
+service stats {{
+  unix_listener stats-writer {{
+    mode = 0666
+  }}
+}}
+pop3_uidl_format = %08Xu%08Xv
+""")
+    return ["dovecot", "-F", "-c", conf], port
+
+
+def run_one(args, label, cmd, port):
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_port(port, proc)
+        # Warm-up (first touches, caches), then the measured run.
+        subprocess.run([sys.executable, os.path.join(HERE, "loadgen.py"), "--port", str(port),
+                        "--users", str(args.users), "--concurrency", str(args.concurrency),
+                        "--seconds", "3", "--label", label], capture_output=True)
+        sampler = RssSampler(proc.pid)
+        sampler.start()
+        r = subprocess.run([sys.executable, os.path.join(HERE, "loadgen.py"), "--port",
+                            str(port), "--users", str(args.users), "--concurrency",
+                            str(args.concurrency), "--seconds", str(args.seconds),
+                            "--label", label], capture_output=True, check=True)
+        sampler.stop_flag = True
+        sampler.join()
+        result = json.loads(r.stdout)
+        result["peak_rss_mb"] = round(sampler.peak / 1024, 1)
+        print(json.dumps(result), flush=True)
+        return result
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--build", required=True, help="Cove Release build directory")
+    ap.add_argument("--users", type=int, default=50)
+    ap.add_argument("--msgs", type=int, default=20)
+    ap.add_argument("--concurrency", type=int, default=32)
+    ap.add_argument("--seconds", type=float, default=20)
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--only", choices=("cove", "dovecot"))
+    args = ap.parse_args()
+    args.build = os.path.abspath(args.build)
+    rnd = random.Random(args.seed)
+    mail = {f"u{u:04d}@example.org": [message(rnd, u * 1000 + i) for i in range(args.msgs)]
+            for u in range(1, args.users + 1)}
+    total = sum(len(m) for msgs in mail.values() for m in msgs)
+    print(f"# {args.users} users x {args.msgs} messages, {total / 1e6:.1f} MB, "
+          f"concurrency {args.concurrency}, {args.seconds} s", flush=True)
+    tmp = tempfile.mkdtemp(prefix="cove-bench-pop3-")
+    os.chmod(tmp, 0o755)   # Dovecot's auth process (user dovecot) reads the passwd file
+    try:
+        results = {}
+        if args.only in (None, "cove"):
+            results["cove"] = run_one(args, "cove", *setup_cove(args, tmp, mail))
+        if args.only in (None, "dovecot"):
+            if shutil.which("dovecot") is None:
+                print("# dovecot not installed: apt-get install dovecot-pop3d")
+            else:
+                results["dovecot"] = run_one(args, "dovecot", *setup_dovecot(args, tmp, mail))
+        if len(results) == 2 and results["dovecot"]["sessions_per_s"] > 0:
+            c, d = results["cove"], results["dovecot"]
+            print(f"# cove/dovecot: sessions/s x{c['sessions_per_s'] / d['sessions_per_s']:.2f}, "
+                  f"MB/s x{c['mb_per_s'] / d['mb_per_s']:.2f}, "
+                  f"peak RSS x{c['peak_rss_mb'] / d['peak_rss_mb']:.2f}")
+    finally:
+        if os.environ.get("COVE_BENCH_KEEP") == "1":
+            print(f"# kept {tmp}")
+        else:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
