@@ -306,3 +306,34 @@ class ImapCommands(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class ImapDotDelimiter(unittest.TestCase):
+    """[imap] hierarchy_delimiter = . maps client "a.b" to the store's "a/b"."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.srv = CoveServer(extra_conf="")
+        with open(cls.srv.conf) as f:
+            text = f.read()
+        with open(cls.srv.conf, "w") as f:
+            f.write(text.replace("[imap]\n", "[imap]\nhierarchy_delimiter = .\n"))
+        cls.srv.add_user(USER, PASSWORD)
+        cls.srv.start("imapd")
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.srv.stop()
+
+    def test_dot_delimiter(self):
+        m = imaplib.IMAP4("127.0.0.1", self.srv.ports["imap"])
+        m.login(USER, PASSWORD)
+        self.assertEqual(m.namespace()[1], [b'(("" ".")) NIL NIL'])
+        self.assertEqual(m.create("Lists.cove")[0], "OK")
+        typ, data = m.list('""', "Lists*")
+        self.assertEqual(data, [b'(\\HasChildren) "." "Lists"',
+                                b'(\\HasNoChildren) "." "Lists.cove"'])
+        self.assertIn(b"Lists/cove", self.srv.covectl("mailbox", "list", USER).stdout)
+        typ, data = m.create("with/slash")
+        self.assertEqual(typ, "NO")
+        m.logout()
