@@ -348,8 +348,8 @@ const char *imap_capability_string(const struct imap_session *session, struct po
         const char *pre = "";
         if (session->state == IMAP_STATE_NOTAUTH) {
                 bool tls = !conn->secured && conn_mgr_get_tls(conn->mgr) != NULL;
-                pre = pool_printf(pool, "%s%s%s AUTH=SCRAM-SHA-256", tls ? " STARTTLS" : "",
-                                  plain_ok ? " AUTH=PLAIN" : " LOGINDISABLED", "");
+                pre = pool_printf(pool, "%s%s AUTH=SCRAM-SHA-256", tls ? " STARTTLS" : "",
+                                  plain_ok ? " AUTH=PLAIN" : " LOGINDISABLED");
         }
         return pool_printf(pool, "IMAP4rev1%s SASL-IR LITERAL+ ID ENABLE IDLE NAMESPACE "
                            "UIDPLUS MOVE UNSELECT CHILDREN SPECIAL-USE LIST-EXTENDED "
