@@ -3,10 +3,12 @@ the client while the worker's resident memory is sampled, so the message
 is never held whole in the daemon (issue: memory per session stays small
 whatever the message size)."""
 import hashlib
+import imaplib
 import os
 import random
 import re
 import socket
+import ssl
 import time
 import unittest
 
@@ -111,6 +113,21 @@ class ImapFetchLarge(unittest.TestCase):
         buf, m = self.read_until(sock, b"", rb"c OK[^\r\n]*\r\n")
         self.assertIn(f"RFC822.SIZE {SIZE}".encode(), buf)
         self.assertIn(b"{10}\r\n" + self.msg[-10:] + b")\r\n", buf)
+
+    def test_20mb_over_imaps(self):
+        """The same literal through TLS (implicit TLS listener, imaplib)."""
+        ctx = ssl.create_default_context()
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+        m = imaplib.IMAP4_SSL("127.0.0.1", self.srv.ports["imaps"], ssl_context=ctx,
+                              timeout=120)
+        self.addCleanup(m.logout)
+        m.login(USER, PASSWORD)
+        m.select("INBOX", readonly=True)
+        typ, data = m.uid("FETCH", "1", "(BODY.PEEK[]<5.20000000>)")
+        self.assertEqual(typ, "OK")
+        self.assertEqual(hashlib.sha256(data[0][1]).hexdigest(),
+                         hashlib.sha256(self.msg[5:5 + 20000000]).hexdigest())
 
 
 if __name__ == "__main__":
