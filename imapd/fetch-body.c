@@ -177,7 +177,10 @@ static bool binary_source(const struct fetch_state *st, const struct imap_fetch_
         range_r->kind = IMAP_SECTION_EMPTY;
         range_r->offset = range_r->size = 0;
         if (item->section.part[0] == '\0') {
-                imap_section_resolve(st->msg.root, &item->section, range_r);
+                /* BINARY[]: the whole message as stored (no structure
+                   needed, so st->msg.root may be NULL). */
+                range_r->kind = IMAP_SECTION_RANGE;
+                range_r->size = st->msg.size;
                 return true;
         }
         if (!mime_part_find_section(st->msg.root, item->section.part, &part))

@@ -230,10 +230,32 @@ class ImapFetch(unittest.TestCase):
         self.assertEqual(e["BINARY[2]"], pdf)
         self.assertEqual(int(e["BINARY.SIZE[2]"]), len(pdf))
         self.assertEqual(e["BINARY[2]<4>"], pdf[4:8])
+        # BINARY[] is the whole message as stored.
+        e = self.uid_fetch(m, 3, "(BINARY.PEEK[] BINARY.SIZE[] BINARY.PEEK[]<3.4>)")
+        self.assertEqual(e["BINARY[]"], MESSAGES[2])
+        self.assertEqual(int(e["BINARY.SIZE[]"]), len(MESSAGES[2]))
+        self.assertEqual(e["BINARY[]<3>"], MESSAGES[2][3:7])
+        e = self.uid_fetch(m, 3, "(BINARY.PEEK[9] BINARY.SIZE[9])")
+        self.assertEqual(e["BINARY[9]"], b"")
+        self.assertEqual(e["BINARY.SIZE[9]"], b"0")
         e = self.uid_fetch(m, 2, "(BINARY.PEEK[1] BINARY.SIZE[1])")
         text = "Everything is 20% off \u2013 this week only.".encode()
         self.assertEqual(e["BINARY[1]"], text)
         self.assertEqual(int(e["BINARY.SIZE[1]"]), len(text))
+
+    def test_binary_unknown_cte(self):
+        user = "cte@example.org"
+        self.srv.add_user(user, PASSWORD)
+        self.srv.deliver(user, b"From: a@example.org\r\nSubject: uu\r\n"
+                               b"Content-Type: text/plain\r\n"
+                               b"Content-Transfer-Encoding: x-uuencode\r\n\r\nbegin 644 x\r\n")
+        m = self.connect(user)
+        typ, data = m._simple_command("UID", "FETCH", "1", "(BINARY.PEEK[1] BODY.PEEK[1])")
+        self.assertEqual(typ, "NO")
+        self.assertIn(b"[UNKNOWN-CTE]", data[0])
+        got = parse_fetch(m.untagged_responses.pop("FETCH"))
+        self.assertIsNone(got[1]["BINARY[1]"])
+        self.assertEqual(got[1]["BODY[1]"], b"begin 644 x\r\n")
 
     # --- flags --------------------------------------------------------------
 
