@@ -8,6 +8,7 @@
 #include "parser.h"
 
 #include <string.h>
+#include <strings.h>
 
 #include "buf.h"
 #include "pool.h"
@@ -89,26 +90,79 @@ static bool is_atom_end(char c)
         return c == ' ' || c == '(' || c == ')' || c == '\0';
 }
 
+/* Scans the quoted string whose opening '"' is at line[start] (RFC 3501 §9
+   quoted: no CR, LF or NUL; only \\ and \" escaped). On success *end_r is
+   the index of the closing quote and *n_r the unescaped length; otherwise
+   *error_r says why. */
+static bool quoted_scan(const char *line, size_t len, size_t start, size_t *end_r,
+                        size_t *n_r, const char **error_r)
+{
+        size_t n = 0;
+        for (size_t i = start + 1; i < len; i++) {
+                char c = line[i];
+                if (c == '"') {
+                        *end_r = i;
+                        *n_r = n;
+                        return true;
+                }
+                if (c == '\0' || c == '\r' || c == '\n') {
+                        *error_r = "Invalid characters in quoted string";
+                        return false;
+                }
+                if (c == '\\') {
+                        if (i + 1 >= len || (line[i + 1] != '\\' && line[i + 1] != '"')) {
+                                *error_r = "Invalid escape in quoted string";
+                                return false;
+                        }
+                        i++;
+                }
+                n++;
+        }
+        *error_r = "Missing closing quote";
+        return false;
+}
+
+/* True when the atom text before a '[' is a fetch-att whose section may
+   hold a header-list (RFC 3501 §9: "BODY" / "BODY.PEEK" section): only there
+   can quoted strings occur between the brackets. */
+static bool section_takes_strings(const char *prefix, size_t len)
+{
+        return (len == 4 && strncasecmp(prefix, "BODY", 4) == 0) ||
+               (len == 9 && strncasecmp(prefix, "BODY.PEEK", 9) == 0);
+}
+
 /* An atom; '[' opens a section in which spaces and parentheses are allowed
-   until the matching ']' (FETCH BODY[HEADER.FIELDS (A B)]). */
+   until the matching ']' (FETCH BODY[HEADER.FIELDS (A B)]). In a BODY or
+   BODY.PEEK section quoted strings are allowed too (header-fld-name is an
+   astring): they stay in the atom as written, quotes and escapes included,
+   and fetch-section.c unquotes them. */
 static enum imap_parse_result parse_atom(struct imap_parser *parser, const char *line,
                                          size_t len, size_t *pos)
 {
         size_t start = *pos, i = *pos;
-        bool in_section = false;
+        bool in_section = false, strings = false;
         for (; i < len; i++) {
                 char c = line[i];
+                if (strings && c == '"') {
+                        size_t end, n;
+                        const char *error;
+                        if (!quoted_scan(line, len, i, &end, &n, &error))
+                                return fail(parser, error);
+                        i = end;
+                        continue;
+                }
                 if ((unsigned char)c < 0x20 || c == 0x7f || c == '"')
                         return fail(parser, "Invalid characters in atom");
                 if (in_section) {
                         if (c == ']')
-                                in_section = false;
+                                in_section = strings = false;
                         else if (c == '[')
                                 return fail(parser, "Nested [ in atom");
                         continue;
                 }
                 if (c == '[') {
                         in_section = true;
+                        strings = section_takes_strings(line + start, i - start);
                         continue;
                 }
                 if (is_atom_end(c))
@@ -130,29 +184,16 @@ static enum imap_parse_result parse_atom(struct imap_parser *parser, const char 
 static enum imap_parse_result parse_quoted(struct imap_parser *parser, const char *line,
                                            size_t len, size_t *pos)
 {
-        size_t i = *pos + 1, n = 0;
-        /* First pass: find the end and the unescaped length. */
-        for (;; i++) {
-                if (i >= len)
-                        return fail(parser, "Missing closing quote");
-                char c = line[i];
-                if (c == '"')
-                        break;
-                if (c == '\0' || c == '\r' || c == '\n')
-                        return fail(parser, "Invalid characters in quoted string");
-                if (c == '\\') {
-                        if (i + 1 >= len || (line[i + 1] != '\\' && line[i + 1] != '"'))
-                                return fail(parser, "Invalid escape in quoted string");
-                        i++;
-                }
-                n++;
-        }
+        size_t end, n;
+        const char *error;
+        if (!quoted_scan(line, len, *pos, &end, &n, &error))
+                return fail(parser, error);
         struct imap_arg *arg = arg_add(parser);
         if (arg == NULL || !account(parser, n + 16))
                 return fail(parser, "Too many arguments");
         char *out = pool_alloc(parser->pool, n + 1);
-        size_t end = i, o = 0;
-        for (i = *pos + 1; i < end; i++) {
+        size_t o = 0;
+        for (size_t i = *pos + 1; i < end; i++) {
                 if (line[i] == '\\')
                         i++;
                 out[o++] = line[i];

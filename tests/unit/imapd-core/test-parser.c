@@ -67,6 +67,39 @@ Test(imap_parser, atoms_quoted_nil_lists)
         cr_assert_str_eq(args[3].list[3].str, "BODY.PEEK[HEADER.FIELDS (A B)]<0.10>");
 }
 
+/* RFC 3501 header-fld-name is an astring: quoted names inside a BODY or
+   BODY.PEEK section stay in the one atom, as written. */
+Test(imap_parser, section_quoted_field_names)
+{
+        const char *line = "a FETCH 1 (BODY.PEEK[HEADER.FIELDS (\"From\" \"Sub ject\" X-Y "
+                           "\"a]\\\"b\")]<0.5> body[1.HEADER.FIELDS.NOT (\"X\")])";
+        cr_assert_eq(feed(line), PARSE_OK, "%s", imap_parser_error(parser));
+        size_t n;
+        const struct imap_arg *args = imap_parser_args(parser, &n);
+        cr_assert_eq(n, 4);
+        cr_assert_eq(args[3].list_count, 2);
+        cr_assert_eq(args[3].list[0].type, IMAP_ARG_ATOM);
+        cr_assert_str_eq(args[3].list[0].str,
+                         "BODY.PEEK[HEADER.FIELDS (\"From\" \"Sub ject\" X-Y \"a]\\\"b\")]<0.5>");
+        cr_assert_str_eq(args[3].list[1].str, "body[1.HEADER.FIELDS.NOT (\"X\")]");
+}
+
+/* Quoted strings are refused in other sections and outside brackets, and a
+   quoted string inside a section follows the quoted-string rules. */
+Test(imap_parser, section_quoted_errors)
+{
+        const char *bad[] = {
+                "a FETCH 1 BINARY[\"1\"]", "a FETCH 1 X[\"y\"]", "a FETCH 1 BODY\"x\"[]",
+                "a FETCH 1 BODY[HEADER.FIELDS (\"X)]", "a FETCH 1 BODY[HEADER.FIELDS (\"X\\q\")]",
+                "a FETCH 1 BODY[HEADER.FIELDS (\"X\")", "a FETCH 1 BODY[]\"x\"",
+                "a FETCH 1 BODY[HEADER.FIELDS (\"X\\",
+        };
+        for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+                imap_parser_reset(parser, pool);
+                cr_assert_eq(feed(bad[i]), PARSE_ERROR, "%s", bad[i]);
+        }
+}
+
 static void literal_roundtrip(size_t step)
 {
         cr_assert_eq(feed("a LOGIN {5}"), PARSE_MORE);
