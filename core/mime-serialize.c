@@ -1,11 +1,12 @@
-/* mime-serialize.c - the cached form of a part tree (format version 1).
+/* mime-serialize.c - the cached form of a part tree (format versions 1, 2).
  *
  * Owns: writing a tree as compact bytes and rebuilding it with full
  * validation, both iteratively (a hostile blob cannot drive recursion).
  * Does not: parse messages (mime.c) or store anything (the store facade
  * keeps the blob opaque).
  *
- * Layout: version byte, then each part in pre-order:
+ * Layout: version byte; version 2 only: the root's bare_lf_count and
+ * last_line; then each part in pre-order:
  *   flags header_offset header_size body_size body_lines child_count
  *   type subtype params id description encoding md5 disposition
  *   disposition_params languages location envelope?
@@ -99,6 +100,17 @@ static bool part_writable(const struct mime_part *part)
                (part->envelope != NULL) == want_env;
 }
 
+/* The root's line figures as the reader will check them. */
+static bool line_info_writable(const struct mime_part *root)
+{
+        uint64_t size = root->body_offset + root->body_size;
+
+        if (!root->line_info)
+                return true;
+        return root->last_line <= MIME_LAST_LINE_OPEN && root->bare_lf_count <= size &&
+               (size > 0 || root->last_line == MIME_LAST_LINE_TERMINATED);
+}
+
 static void put_part(struct buf *b, const struct mime_part *part)
 {
         put_varint(b, part->flags);
@@ -130,10 +142,16 @@ int mime_structure_serialize(struct pool *pool, const struct mime_part *root,
         const struct mime_part *part = root;
         int ret = 0;
 
-        if (root == NULL || root->parent != NULL)
+        if (root == NULL || root->parent != NULL || !line_info_writable(root))
                 return -1;
         buf_init(&b, 0);
-        buf_append_char(&b, MIME_STRUCTURE_VERSION);
+        if (root->line_info) {
+                buf_append_char(&b, MIME_STRUCTURE_VERSION);
+                put_varint(&b, root->bare_lf_count);
+                put_varint(&b, root->last_line);
+        } else {
+                buf_append_char(&b, 1);   /* the figures are unknown */
+        }
         while (part != NULL) {
                 if (!part_writable(part)) {
                         ret = -1;
@@ -369,6 +387,43 @@ static bool check_nesting(struct reader *r, const struct mime_part *part,
         return true;
 }
 
+/* Version 2's head: the root's line figures. */
+static bool get_line_info(struct reader *r, uint64_t *bare_lfs_r,
+                          enum mime_last_line *last_line_r)
+{
+        uint64_t last;
+
+        if (!get_varint(r, bare_lfs_r) || !get_varint(r, &last))
+                return false;
+        if (last > MIME_LAST_LINE_OPEN)
+                return fail(r, "bad last line kind");
+        *last_line_r = (enum mime_last_line)last;
+        return true;
+}
+
+bool mime_structure_line_info(const void *blob, size_t len, uint64_t *bare_lf_count_r,
+                              enum mime_last_line *last_line_r)
+{
+        struct reader r = { .p = blob, .end = (const unsigned char *)blob + len };
+
+        if (len == 0 || *r.p != MIME_STRUCTURE_VERSION)
+                return false;
+        r.p++;
+        return get_line_info(&r, bare_lf_count_r, last_line_r);
+}
+
+/* The root's figures must fit in the message the root describes. */
+static bool check_line_info(struct reader *r, const struct mime_part *root)
+{
+        uint64_t size = root->body_offset + root->body_size;
+
+        if (root->bare_lf_count > size)
+                return fail(r, "more bare LFs than bytes");
+        if (size == 0 && root->last_line != MIME_LAST_LINE_TERMINATED)
+                return fail(r, "open last line in an empty message");
+        return true;
+}
+
 struct open_part {
         struct mime_part *part;
         struct mime_part *last;
@@ -382,12 +437,19 @@ int mime_structure_parse(struct pool *pool, const void *blob, size_t len,
         struct open_part *stack = NULL;
         unsigned depth = 0, cap = 0;
         struct mime_part *root = NULL;
+        uint64_t bare_lfs = 0;
+        enum mime_last_line last_line = MIME_LAST_LINE_TERMINATED;
+        bool line_info;
 
-        if (len == 0 || *r.p != MIME_STRUCTURE_VERSION) {
+        if (len == 0 || *r.p < MIME_STRUCTURE_VERSION_MIN || *r.p > MIME_STRUCTURE_VERSION) {
                 *error_r = len == 0 ? "empty structure blob" : "unknown structure version";
                 return -1;
         }
-        r.p++;
+        line_info = *r.p++ >= 2;
+        if (line_info && !get_line_info(&r, &bare_lfs, &last_line)) {
+                *error_r = r.error;
+                return -1;
+        }
         do {
                 struct open_part *o = depth > 0 ? &stack[depth - 1] : NULL;
                 if (o != NULL && o->remaining == 0) {
@@ -398,9 +460,14 @@ int mime_structure_parse(struct pool *pool, const void *blob, size_t len,
                 part->parent = o != NULL ? o->part : NULL;
                 if (!get_part(&r, part) || !check_nesting(&r, part, o != NULL ? o->last : NULL))
                         break;
-                if (o == NULL)
+                if (o == NULL) {
                         root = part;
-                else {
+                        part->line_info = line_info;
+                        part->bare_lf_count = bare_lfs;
+                        part->last_line = last_line;
+                        if (line_info && !check_line_info(&r, part))
+                                break;
+                } else {
                         if (o->last == NULL)
                                 o->part->children = part;
                         else

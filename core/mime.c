@@ -97,6 +97,7 @@ struct mime_parser {
 
         uint64_t offset;                /* bytes fed so far */
         uint64_t line_no;               /* LFs before the current line */
+        uint64_t bare_lfs;              /* LFs not preceded by CR */
         char last_byte;
 
         /* The line being collected across feeds. */
@@ -663,6 +664,10 @@ void mime_parser_feed(struct mime_parser *parser, const void *data, size_t len)
         while (len > 0) {
                 const char *lf = memchr(s, '\n', len);
                 size_t n = lf != NULL ? (size_t)(lf - s) + 1 : len;
+                /* The byte before this LF may be the previous feed's last. */
+                if (lf != NULL && (n >= 2 ? s[n - 2] : parser->offset > 0 ?
+                                   parser->last_byte : '\0') != '\r')
+                        parser->bare_lfs++;
                 if (lf != NULL && !parser->pend_active)
                         feed_whole_line(parser, s, n);
                 else
@@ -693,6 +698,13 @@ const struct mime_part *mime_parser_finish(struct mime_parser *p)
         };
         while (p->depth > 0)
                 pop_part(p, &end);
+        p->root->line_info = true;
+        p->root->bare_lf_count = p->bare_lfs;
+        if (p->offset == 0 || p->last_byte == '\n')
+                p->root->last_line = MIME_LAST_LINE_TERMINATED;
+        else
+                p->root->last_line = p->last_byte == '\r' ? MIME_LAST_LINE_CR :
+                                                           MIME_LAST_LINE_OPEN;
         p->finished = true;
         return p->root;
 }

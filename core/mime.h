@@ -156,6 +156,13 @@ enum mime_part_flags {
 };
 #define MIME_PART_FLAGS_ALL 0x1fu
 
+/* How a message's last line ends (struct mime_part.last_line). */
+enum mime_last_line {
+        MIME_LAST_LINE_TERMINATED = 0,  /* ends with LF, or the message is empty */
+        MIME_LAST_LINE_CR,              /* ends with a CR not followed by LF */
+        MIME_LAST_LINE_OPEN,            /* ends with any other byte */
+};
+
 struct mime_part {
         struct mime_part *parent;       /* NULL for the root */
         struct mime_part *next;         /* next sibling */
@@ -187,6 +194,14 @@ struct mime_part {
         const char *location;           /* Content-Location, unfolded, spaces removed */
 
         const struct mime_envelope *envelope;   /* message roots only */
+
+        /* Line endings of the whole message, on the root only (zero on other
+           parts): for front-ends that send the message with CRLF line ends
+           (POP3 sizes), so they need not read it again. line_info is false
+           when unknown (a version 1 blob). */
+        bool line_info;
+        uint64_t bare_lf_count;         /* LF bytes not preceded by CR */
+        enum mime_last_line last_line;
 };
 
 /* Returns the parameter's value (name case-insensitive) or NULL. */
@@ -243,16 +258,28 @@ const struct mime_part *mime_parser_finish(struct mime_parser *parser);
 /* ------------------------------------------------------------------------
  * Cached form
  *
- * Format: byte 0 is MIME_STRUCTURE_VERSION; then the parts in pre-order,
- * integers as LEB128 varints and strings as varint (length + 1, 0 = NULL)
- * followed by the bytes. Identical trees serialize to identical bytes.
+ * Format: byte 0 is the version; version 2 then has the root's line figures
+ * (bare_lf_count, last_line); then the parts in pre-order, integers as
+ * LEB128 varints and strings as varint (length + 1, 0 = NULL) followed by
+ * the bytes. Version 1 is version 2 without the line figures; both are read.
+ * Identical trees serialize to identical bytes.
  * ------------------------------------------------------------------------ */
-#define MIME_STRUCTURE_VERSION 1
+#define MIME_STRUCTURE_VERSION 2
+#define MIME_STRUCTURE_VERSION_MIN 1
 
-/* Serializes the tree into pool memory. Returns 0, or -1 if the tree is not
-   one mime_parser_finish()/mime_structure_parse() could produce. */
+/* Serializes the tree into pool memory: version 2 when root->line_info,
+   else version 1 (so a tree read from a version 1 blob round-trips).
+   Returns 0, or -1 if the tree is not one mime_parser_finish() /
+   mime_structure_parse() could produce. */
 int mime_structure_serialize(struct pool *pool, const struct mime_part *root,
                              const void **blob_r, size_t *len_r);
+
+/* Reads only the root's line figures from the head of a blob, without
+   building the tree (cheap enough for every message at a POP3 login).
+   Returns false when the blob has none (version 1) or its head is corrupt;
+   a true answer does not vouch for the rest of the blob. */
+bool mime_structure_line_info(const void *blob, size_t len, uint64_t *bare_lf_count_r,
+                              enum mime_last_line *last_line_r);
 
 /* Rebuilds a tree from a blob, allocating in pool. Every length, count,
    offset and string is validated (offsets nest inside their parent, no

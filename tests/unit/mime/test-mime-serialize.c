@@ -30,7 +30,7 @@ Test(mime_serialize, blob_is_versioned_and_stable)
                 size_t alen, blen;
                 corpus_blob(corpus[i], &a, &alen);
                 corpus_blob(corpus[i], &b, &blen);
-                cr_assert_eq(((const unsigned char *)a)[0], 1);
+                cr_assert_eq(((const unsigned char *)a)[0], MIME_STRUCTURE_VERSION);
                 cr_assert(alen == blen && memcmp(a, b, alen) == 0);
         }
 }
@@ -63,7 +63,7 @@ Test(mime_serialize, trailing_bytes_and_bad_version_are_rejected)
         memcpy(copy, blob, len);
         cr_assert_eq(mime_structure_parse(test_pool, copy, len + 1, &root, &error), -1);
         cr_assert_str_eq(error, "trailing bytes after structure");
-        copy[0] = 2;
+        copy[0] = MIME_STRUCTURE_VERSION + 1;
         cr_assert_eq(mime_structure_parse(test_pool, copy, len, &root, &error), -1);
         cr_assert_str_eq(error, "unknown structure version");
 }
