@@ -128,6 +128,11 @@ static int verb_option(struct cli_ctx *ctx, int argc, char **argv, int *i)
                 a->password_stdin = true;
         } else if (strcmp(opt, "--crlf") == 0 && (flags & CLI_OPT_CRLF) != 0) {
                 a->crlf = true;
+        } else if ((strcmp(opt, "--scheme") == 0 || strcmp(opt, "--cost") == 0) &&
+                   (flags & CLI_OPT_SCHEME) != 0) {
+                if ((ret = opt_value(ctx, argc, argv, i)) != 0)
+                        return ret;
+                *(opt[2] == 's' ? &a->scheme : &a->cost) = argv[*i];
         } else if (strcmp(opt, "--mailbox") == 0 && (flags & CLI_OPT_MAILBOX) != 0) {
                 if ((ret = opt_value(ctx, argc, argv, i)) != 0)
                         return ret;

@@ -1,14 +1,16 @@
 /* verb-user.c - `covectl user add|del|list|passwd`.
  *
  * Owns: turning a password typed or piped by the operator into the stored
- * hash and SCRAM secret, and the user listing. Does not: choose the default
- * mailboxes (store_user_create makes them) or the hash scheme
- * (core/password.c).
+ * hash (scheme and cost from --scheme/--cost, else core/password.c's
+ * defaults) and SCRAM secret, and the user listing. Does not: choose the
+ * default mailboxes (store_user_create makes them) or hash (core/password.c).
  */
 #include <inttypes.h>
+#include <limits.h>
 #include <string.h>
 #include <sysexits.h>
 
+#include "buf.h"
 #include "json.h"
 #include "password.h"
 #include "pool.h"
@@ -42,16 +44,39 @@ static int user_precheck(struct cli_ctx *ctx, const char *name, bool want_exists
         return 0;
 }
 
+/* --scheme NAME and --cost N into hash parameters (defaults when absent). The
+   cost's range is the scheme's (core/password.h), checked when hashing. */
+static int user_hash_params(struct cli_ctx *ctx, struct password_params *params_r)
+{
+        uint64_t cost = 0;
+
+        *params_r = password_params_default;
+        if (ctx->args.scheme != NULL &&
+            !password_scheme_parse(ctx->args.scheme, &params_r->scheme))
+                return cli_fail(ctx, EX_USAGE, "--scheme: unknown scheme '%s' (use yescrypt, "
+                                "sha512-crypt or pbkdf2-sha256)", ctx->args.scheme);
+        if (ctx->args.cost != NULL &&
+            (!str_to_u64(ctx->args.cost, &cost) || cost == 0 || cost > ULONG_MAX))
+                return cli_fail(ctx, EX_USAGE, "--cost: invalid number '%s'", ctx->args.cost);
+        params_r->cost = (unsigned long)cost;
+        return 0;
+}
+
 /* Reads the new password and derives what the store keeps. */
 static int user_secret_make(struct cli_ctx *ctx, struct user_secret *secret_r)
 {
         char *password = NULL;
         const char *error;
-        int ret = cli_secret_read(ctx->pool, ctx->args.password_stdin, &password, &error);
+        struct password_params params;
+        int ret = user_hash_params(ctx, &params);
+        if (ret != 0)
+                return ret;
+        ret = cli_secret_read(ctx->pool, ctx->args.password_stdin, &password, &error);
         if (ret != 0)
                 return cli_fail(ctx, ret, "%s", error);
-        if (password_hash(ctx->pool, password, &secret_r->hash, &error) < 0)
-                ret = cli_fail(ctx, EX_SOFTWARE, "hashing the password: %s", error);
+        if (password_hash_with(ctx->pool, password, &params, &secret_r->hash, &error) < 0)
+                ret = cli_fail(ctx, params.cost != 0 ? EX_USAGE : EX_SOFTWARE,
+                               "hashing the password: %s", error);
         else if (password_scram_secret(ctx->pool, password, &secret_r->scram, &error) < 0)
                 ret = cli_fail(ctx, EX_SOFTWARE, "deriving the SCRAM secret: %s", error);
         cli_secret_wipe(password);

@@ -17,8 +17,8 @@ const struct cli_verb cli_verbs[] = {
         { .noun = "init", .handler = cli_verb_init, .flags = CLI_VERB_CREATE,
           .usage = "", .help = "Create a new, empty store at the configured [store] path." },
         { .noun = "user", .verb = "add", .handler = cli_verb_user_add,
-          .min_args = 1, .max_args = 1, .flags = CLI_VERB_STORE | CLI_OPT_PASSWORD_STDIN,
-          .usage = "NAME [--password-stdin]",
+          .min_args = 1, .max_args = 1, .flags = CLI_VERB_STORE | CLI_OPT_PASSWORD_STDIN |
+          CLI_OPT_SCHEME, .usage = "NAME [--password-stdin] [--scheme NAME] [--cost N]",
           .help = "Create user NAME (user@domain) with a password and the default mailboxes." },
         { .noun = "user", .verb = "del", .handler = cli_verb_user_del,
           .min_args = 1, .max_args = 1, .flags = CLI_VERB_STORE,
@@ -27,8 +27,9 @@ const struct cli_verb cli_verbs[] = {
           .flags = CLI_VERB_STORE | CLI_OPT_JSON,
           .usage = "[--json]", .help = "List users with their quota and usage." },
         { .noun = "user", .verb = "passwd", .handler = cli_verb_user_passwd,
-          .min_args = 1, .max_args = 1, .flags = CLI_VERB_STORE | CLI_OPT_PASSWORD_STDIN,
-          .usage = "NAME [--password-stdin]", .help = "Set the password of user NAME." },
+          .min_args = 1, .max_args = 1, .flags = CLI_VERB_STORE | CLI_OPT_PASSWORD_STDIN |
+          CLI_OPT_SCHEME, .usage = "NAME [--password-stdin] [--scheme NAME] [--cost N]",
+          .help = "Set the password of user NAME." },
         { .noun = "mailbox", .verb = "list", .handler = cli_verb_mailbox_list,
           .min_args = 1, .max_args = 1, .flags = CLI_VERB_STORE | CLI_OPT_JSON,
           .usage = "NAME [--json]", .help = "List the mailboxes of user NAME with counters." },

@@ -32,6 +32,7 @@ enum cli_verb_flag {
         CLI_OPT_MAILBOX = 1u << 4,         /* accepts --mailbox BOX */
         CLI_OPT_QUOTA = 1u << 5,           /* accepts --bytes N and --messages N */
         CLI_OPT_CRLF = 1u << 6,            /* accepts --crlf */
+        CLI_OPT_SCHEME = 1u << 7,          /* accepts --scheme NAME and --cost N */
 };
 
 /* Parsed command line of one verb. Strings point into argv. */
@@ -44,6 +45,8 @@ struct cli_args {
         bool crlf;                    /* --crlf: bare LF -> CRLF */
         bool bytes_set, messages_set;
         uint64_t bytes, messages;     /* --bytes / --messages; 0 = unlimited */
+        const char *scheme;           /* --scheme NAME (password hash), NULL unless given */
+        const char *cost;             /* --cost N, unparsed, NULL unless given */
 };
 
 /* Everything a handler may use. pool lives until covectl exits. */
