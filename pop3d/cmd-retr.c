@@ -47,6 +47,10 @@ static enum conn_produce retr_finish(struct pop3_session *s, struct retr_job *jo
         store_stream_close(&job->stream);
         if (!job->top && job->msg->size == POP3_SIZE_UNKNOWN)
                 pop3_maildrop_set_size(s->daemon->sizes, job->msg, job->conv.size);
+        else if (!job->top && job->msg->size != job->conv.size)
+                log_error("session=%s proto=pop3 user=%s RETR uid=%" PRIu32 " sent %" PRIu64
+                          " octets, LIST said %" PRIu64 " (stored structure disagrees)",
+                          s->conn.id, s->user, job->msg->uid, job->conv.size, job->msg->size);
         return CONN_PRODUCE_DONE;
 }
 

@@ -89,3 +89,31 @@ void pop3_conv_finish(struct pop3_conv *conv, pop3_emit_fn *emit, void *context)
         conv->line_len = 0;
         conv->prev_cr = false;
 }
+
+bool pop3_conv_size_from_lines(uint64_t stored_size, uint64_t bare_lf_count,
+                               enum mime_last_line last_line, uint64_t *size_r)
+{
+        uint64_t tail;
+
+        if (bare_lf_count > stored_size || (stored_size == 0 &&
+                                            last_line != MIME_LAST_LINE_TERMINATED))
+                return false;
+        switch (last_line) {
+        case MIME_LAST_LINE_TERMINATED:
+                tail = 0;
+                break;
+        case MIME_LAST_LINE_CR:
+                tail = 1;
+                break;
+        case MIME_LAST_LINE_OPEN:
+                tail = 2;
+                break;
+        default:
+                return false;
+        }
+        /* bare_lf_count <= stored_size, so this bounds the sum. */
+        if (stored_size > (UINT64_MAX - tail) / 2)
+                return false;
+        *size_r = stored_size + bare_lf_count + tail;
+        return true;
+}

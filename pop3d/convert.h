@@ -13,6 +13,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "mime.h"
+
 /* Receives converted bytes. */
 typedef void pop3_emit_fn(void *context, const void *data, size_t len);
 
@@ -39,5 +41,13 @@ size_t pop3_conv_feed(struct pop3_conv *conv, const void *data, size_t len,
 /* At the end of the message: terminates an unterminated last line (with LF
    after a final CR, else CRLF). */
 void pop3_conv_finish(struct pop3_conv *conv, pop3_emit_fn *emit, void *context);
+
+/* The POP3 size of a message from figures recorded at append (struct
+   mime_part line_info), without its bytes: every bare LF gains a CR, and an
+   unterminated last line gains LF (after a CR) or CRLF; the same octets a
+   whole-message conversion counts. Returns false when the figures cannot
+   belong to a message of stored_size octets (the caller counts instead). */
+bool pop3_conv_size_from_lines(uint64_t stored_size, uint64_t bare_lf_count,
+                               enum mime_last_line last_line, uint64_t *size_r);
 
 #endif

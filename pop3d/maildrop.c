@@ -1,8 +1,9 @@
 /* maildrop.c - the login snapshot of INBOX, POP3 sizes and UIDLs, UPDATE.
  *
  * Owns: one short read txn at login, UIDL choice (stored override, else
- * derived from UIDVALIDITY and UID), streaming size computation with the
- * RETR conversion, the per-process gid -> size cache, and the one write txn
+ * derived from UIDVALIDITY and UID), POP3 sizes from the line figures stored
+ * with the structure at append, else streaming size computation with the
+ * RETR conversion and the per-process gid -> size cache, and the one write txn
  * of the UPDATE state. Does not: speak POP3 or hold the lock.
  */
 #include "maildrop.h"
@@ -12,6 +13,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "mime.h"
 #include "pool.h"
 
 #define POP3_CACHE_DEFAULT 65536
@@ -117,6 +119,24 @@ static const char *uidl_for(struct pool *pool, uint32_t uidvalidity,
         return pool_printf(pool, "%08" PRIx32 "%08" PRIx32, uidvalidity, m->uid);
 }
 
+/* The POP3 size without reading the message: from the line figures the
+   MIME parser stored at append (structure version 2), else from the cache,
+   else POP3_SIZE_UNKNOWN (counted from the bytes when first needed). */
+static uint64_t known_size(const struct pop3_size_cache *cache,
+                           const struct cove_store_msg *m)
+{
+        uint64_t bare_lfs, size;
+        enum mime_last_line last_line;
+
+        if (m->size == 0)
+                return 0;
+        if (m->structure != NULL &&
+            mime_structure_line_info(m->structure, m->structure_len, &bare_lfs, &last_line) &&
+            pop3_conv_size_from_lines(m->size, bare_lfs, last_line, &size))
+                return size;
+        return cache_get(cache, m->gid);
+}
+
 static enum cove_store_err maildrop_read(struct store_txn *txn, struct pool *pool,
                                          struct pop3_size_cache *cache,
                                          struct pop3_maildrop *md)
@@ -141,7 +161,7 @@ static enum cove_store_err maildrop_read(struct store_txn *txn, struct pool *poo
                         .uid = m->uid,
                         .gid = m->gid,
                         .stored_size = m->size,
-                        .size = m->size == 0 ? 0 : cache_get(cache, m->gid),
+                        .size = known_size(cache, m),
                         .uidl = uidl_for(pool, md->uidvalidity, m),
                 };
         }

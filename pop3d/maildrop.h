@@ -2,7 +2,8 @@
  *
  * Owns: reading INBOX once (uid, gid, stored size, UIDL) into the session
  * pool, message numbering, deletion marks, UIDLs, the exact POP3 sizes
- * (computed from the bytes, cached per process by message gid) and the
+ * (from the line figures stored at append; for older messages computed from
+ * the bytes, cached per process by message gid) and the
  * UPDATE state's single expunge transaction. Refuses: any protocol output,
  * and taking or releasing the maildrop lock (the session holds it).
  */
@@ -42,7 +43,8 @@ struct pop3_maildrop {
 };
 
 /* Reads user_id's INBOX in one read txn into a snapshot allocated from pool.
-   Sizes already in the cache are filled in. Returns OK, or the store's error. */
+   Sizes known without the bytes (stored line figures, the cache) are
+   filled in. Returns OK, or the store's error. */
 enum cove_store_err pop3_maildrop_load(struct store *store, struct pool *pool,
                                        struct pop3_size_cache *cache, uint32_t user_id,
                                        struct pop3_maildrop **maildrop_r);
