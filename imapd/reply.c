@@ -1,8 +1,8 @@
 /* reply.c - everything a command writes (see reply.h).
  *
- * Owns: response syntax (untagged, "+", tagged), string quoting versus
- * literals, flag lists, and the single enum cove_store_err -> "NO [code]"
- * mapping with the internal-error rule. Does not: decide the order of the
+ * Owns: response syntax (untagged, "+", tagged), writing strings (the
+ * quoting rules are imap-string.c's), flag lists, and the single enum
+ * cove_store_err -> "NO [code]" mapping with the internal-error rule. Does not: decide the order of the
  * tagged reply against view syncs (session.c writes it last).
  */
 #include "reply.h"
@@ -13,6 +13,7 @@
 #include <strings.h>
 
 #include "buf.h"
+#include "imap-string.h"
 #include "log.h"
 #include "pool.h"
 #include "store.h"
@@ -148,61 +149,19 @@ void imap_reply_literal_header(struct imap_cmd *cmd, uint64_t size)
         conn_printf(cmd_conn(cmd), "{%llu}\r\n", (unsigned long long)size);
 }
 
-/* Quoted strings carry no CR, LF, NUL or 8-bit bytes and stay short. */
-static bool quotable(const char *str, size_t len)
-{
-        if (len > 1024)
-                return false;
-        for (size_t i = 0; i < len; i++) {
-                unsigned char c = (unsigned char)str[i];
-                if (c == '\0' || c == '\r' || c == '\n' || c >= 0x80)
-                        return false;
-        }
-        return true;
-}
-
-static bool atom_ok(const char *str)
-{
-        if (*str == '\0' || strcasecmp(str, "NIL") == 0)
-                return false;
-        for (const char *p = str; *p != '\0'; p++) {
-                unsigned char c = (unsigned char)*p;
-                if (c <= 0x20 || c >= 0x7f || strchr("(){%*\"\\]", c) != NULL)
-                        return false;
-        }
-        return true;
-}
-
 void imap_buf_string(struct buf *buf, const char *str, size_t len)
 {
-        if (!quotable(str, len)) {
-                buf_printf(buf, "{%zu}\r\n", len);
-                buf_append(buf, str, len);
-                return;
-        }
-        buf_append_char(buf, '"');
-        for (size_t i = 0; i < len; i++) {
-                if (str[i] == '"' || str[i] == '\\')
-                        buf_append_char(buf, '\\');
-                buf_append_char(buf, str[i]);
-        }
-        buf_append_char(buf, '"');
+        imap_string_append(buf, str, len);
 }
 
 void imap_buf_nstring(struct buf *buf, const char *str, size_t len)
 {
-        if (str == NULL)
-                buf_append_str(buf, "NIL");
-        else
-                imap_buf_string(buf, str, len);
+        imap_nstring_append(buf, str, len);
 }
 
 void imap_buf_astring(struct buf *buf, const char *str)
 {
-        if (atom_ok(str))
-                buf_append_str(buf, str);
-        else
-                imap_buf_string(buf, str, strlen(str));
+        imap_astring_append(buf, str);
 }
 
 static const struct {
@@ -259,7 +218,8 @@ static void write_buf(struct imap_cmd *cmd, struct buf *b)
 
 void imap_reply_string(struct imap_cmd *cmd, const char *str, size_t len)
 {
-        if (!quotable(str, len)) {
+        /* A literal goes out as is, without a copy through a buffer. */
+        if (!imap_string_quotable(str, len)) {
                 imap_reply_literal_header(cmd, len);
                 conn_write(cmd_conn(cmd), str, len);
                 return;
@@ -280,7 +240,7 @@ void imap_reply_nstring(struct imap_cmd *cmd, const char *str, size_t len)
 
 void imap_reply_astring(struct imap_cmd *cmd, const char *str)
 {
-        if (atom_ok(str))
+        if (imap_string_is_atom(str))
                 conn_write_str(cmd_conn(cmd), str);
         else
                 imap_reply_string(cmd, str, strlen(str));

@@ -1,9 +1,9 @@
 /* reply.h - everything a command writes to the client.
  *
- * Owns: untagged, continuation and tagged responses, IMAP string/literal
- * quoting, flag lists, and the one mapping from enum cove_store_err to
- * "NO [code] text" (imap_reply_store_err), including the "Internal error
- * [session id]" rule. Refuses: deciding when to reply (handlers) and the
+ * Owns: untagged, continuation and tagged responses, writing IMAP strings
+ * (imap-string.h chooses their form), flag lists, and the one mapping from
+ * enum cove_store_err to "NO [code] text" (imap_reply_store_err), including
+ * the "Internal error [session id]" rule. Refuses: deciding when to reply (handlers) and the
  * order against view syncs (session.c writes the tagged line last).
  */
 #ifndef COVE_IMAP_REPLY_H
@@ -54,7 +54,7 @@ enum cmd_result imap_reply_internal(struct imap_cmd *cmd, const char *fmt, ...)
 void imap_reply_write(struct imap_cmd *cmd, const void *data, size_t len);
 void imap_reply_printf(struct imap_cmd *cmd, const char *fmt, ...)
         __attribute__((format(printf, 2, 3)));
-/* A string as quoted "..." when it is short and safe, else a literal
+/* A string as quoted "..." when imap_string_quotable(), else a literal
    {n}\r\n<bytes>. nstring: NULL gives NIL. astring: a bare atom if possible. */
 void imap_reply_string(struct imap_cmd *cmd, const char *str, size_t len);
 void imap_reply_nstring(struct imap_cmd *cmd, const char *str, size_t len);
@@ -67,7 +67,8 @@ void imap_reply_flags(struct imap_cmd *cmd, uint32_t flags, const char *const *k
 /* True when output is over the high-water mark: a producer returns MORE. */
 bool imap_reply_output_full(struct imap_cmd *cmd);
 
-/* ---- the same formatting into a buffer (build a response, then write) ---- */
+/* ---- the same formatting into a buffer (build a response, then write);
+   thin names for imap-string.h's writers ---- */
 void imap_buf_string(struct buf *buf, const char *str, size_t len);
 void imap_buf_nstring(struct buf *buf, const char *str, size_t len);
 void imap_buf_astring(struct buf *buf, const char *str);
