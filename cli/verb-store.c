@@ -1,7 +1,8 @@
 /* verb-store.c - store-wide verbs: `covectl init` and `covectl stats`.
  *
- * Owns: creating the store without ever overwriting one, and printing the
- * store's statistics. Does not: create users or mailboxes.
+ * Owns: creating the store (and the installation secret, see login.h)
+ * without ever overwriting one, and printing the store's statistics. Does
+ * not: create users or mailboxes.
  */
 #include <inttypes.h>
 #include <string.h>
@@ -9,6 +10,7 @@
 
 #include "conf.h"
 #include "json.h"
+#include "login.h"
 #include "pool.h"
 #include "privs.h"
 #include "store.h"
@@ -43,6 +45,12 @@ int cli_verb_init(struct cli_ctx *ctx)
                 return ret;
         if (store_open(ctx->conf, true, ctx->pool, &store, &create_error) == 0) {
                 store_close(&store);
+                /* Made here, as root if init is, then handed over with the
+                   rest of the state directory. */
+                const char *path = login_secret_path(ctx->pool, ctx->conf), *error;
+                bool created;
+                if (path != NULL && login_secret_create(ctx->pool, path, &created, &error) < 0)
+                        return cli_fail(ctx, EX_CANTCREAT, "%s", error);
                 return cli_privs_give_store(ctx, &snap);
         }
         /* The same failure with and without create is a config, plugin or

@@ -24,6 +24,15 @@ static int imapd_worker_init(struct worker *worker, void *context, const char **
                 error_pool = pool_create("imapd init errors", 1024);
         if (store_open(d->conf, false, error_pool, &d->store, error_r) < 0)
                 return -1;
+        /* The key lives as long as the process (error_pool is never freed). */
+        if (login_fake_salt_key(error_pool, d->conf, &d->salt_key, &d->salt_key_len,
+                                error_r) < 0) {
+                store_close(&d->store);
+                return -1;
+        }
+        if (d->salt_key == NULL)
+                log_warn("no [server] state_dir: SCRAM fake salts use no installation "
+                         "secret");
         d->throttle = login_throttle_create(0);
         return 0;
 }

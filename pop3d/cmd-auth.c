@@ -132,6 +132,8 @@ void pop3_cmd_auth(struct pop3_cmd *cmd)
         s->login_sasl->default_domain = s->daemon->conf->server.default_domain;
         set.context = s->login_sasl;
         set.success_data = false;   /* RFC 5034 §4: no data with +OK */
+        set.fake_salt_key = s->daemon->salt_key;
+        set.fake_salt_key_len = s->daemon->salt_key_len;
         if (sasl_server_start(s->auth_pool, mech, &set, &s->sasl, &error) < 0) {
                 pop3_auth_abort(s);
                 pop3_reply_err(s, "Unsupported authentication mechanism");

@@ -23,6 +23,14 @@ static int pop3_worker_init(struct worker *worker, void *context, const char **e
         (void)worker;
         if (store_open(d->conf, false, d->pool, &d->store, error_r) < 0)
                 return -1;
+        if (login_fake_salt_key(d->pool, d->conf, &d->salt_key, &d->salt_key_len,
+                                error_r) < 0) {
+                store_close(&d->store);
+                return -1;
+        }
+        if (d->salt_key == NULL)
+                log_warn("no [server] state_dir: SCRAM fake salts use no installation "
+                         "secret");
         d->throttle = login_throttle_create(0);
         d->sizes = pop3_size_cache_create(0);
         if (d->conf->pop3_opts.login_delay_secs > 0)

@@ -38,6 +38,8 @@ struct pop3_daemon {
         const struct cove_conf *conf;
         struct pool *pool;                   /* process lifetime (start-up errors) */
         struct store *store;                 /* opened after fork */
+        const unsigned char *salt_key;       /* SCRAM fake-salt key (login.h), in pool */
+        size_t salt_key_len;
         struct login_throttle *throttle;     /* failed logins per client address */
         struct pop3_size_cache *sizes;       /* message gid -> POP3 size */
         struct pop3_login_time *login_times; /* [pop3] login_delay: last login per

@@ -2,15 +2,21 @@
  * throttle for the front-ends (see login.h).
  *
  * Owns: name completion with the default domain, copying user records out of
- * a read txn, equal-cost verification for unknown users, the bounded throttle
- * table. Does not: speak a protocol, sleep (the daemon delays its answer with
+ * a read txn, equal-cost verification for unknown users, the installation
+ * secret file, the bounded throttle table. Does not: speak a protocol, sleep (the daemon delays its answer with
  * a timer) or log secrets.
  */
 #include "login.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include "conf.h"
 #include "log.h"
 #include "password.h"
 #include "pool.h"
@@ -151,6 +157,136 @@ enum sasl_lookup_result login_sasl_lookup(void *context, struct pool *pool,
                 .scram_secret = user.scram_secret,
         };
         return SASL_LOOKUP_OK;
+}
+
+/* ---- the installation secret ---- */
+
+const char *login_secret_path(struct pool *pool, const struct cove_conf *conf)
+{
+        /* The state directory rule of store.h. */
+        if (conf->server.state_dir != NULL && conf->server.state_dir[0] != '\0')
+                return pool_printf(pool, "%s/secret", conf->server.state_dir);
+        if (conf->store.path != NULL && conf->store.path[0] != '\0')
+                return pool_printf(pool, "%s/state/secret", conf->store.path);
+        return NULL;
+}
+
+static int secret_random(unsigned char *buf, size_t len)
+{
+        size_t got = 0;
+        while (got < len) {
+                ssize_t n = getrandom(buf + got, len - got, 0);
+                if (n < 0 && errno != EINTR)
+                        return -1;
+                if (n > 0)
+                        got += (size_t)n;
+        }
+        return 0;
+}
+
+/* Writes a fresh secret to a new temp file next to path and returns its
+   name, or NULL with errno set. */
+static const char *secret_write_temp(struct pool *pool, const char *path)
+{
+        unsigned char key[LOGIN_SECRET_LEN];
+        char *tmp = pool_printf(pool, "%s.XXXXXX", path);
+        int fd = mkostemp(tmp, O_CLOEXEC);      /* O_EXCL, mode 0600 */
+        if (fd < 0)
+                return NULL;
+        bool ok = secret_random(key, sizeof(key)) == 0 &&
+                  write(fd, key, sizeof(key)) == (ssize_t)sizeof(key) && fsync(fd) == 0;
+        int saved = errno;
+        explicit_bzero(key, sizeof(key));
+        if (close(fd) < 0 && ok) {
+                ok = false;
+                saved = errno;
+        }
+        if (!ok) {
+                (void)unlink(tmp);
+                errno = saved;
+                return NULL;
+        }
+        return tmp;
+}
+
+int login_secret_create(struct pool *pool, const char *path, bool *created_r,
+                        const char **error_r)
+{
+        *created_r = false;
+        const char *tmp = secret_write_temp(pool, path);
+        if (tmp == NULL) {
+                *error_r = pool_printf(pool, "creating %s: %s", path, strerror(errno));
+                return -1;
+        }
+        /* link() never replaces: of two creators racing, one wins and the
+           other keeps the winner's secret. */
+        int ret = link(tmp, path);
+        int saved = errno;
+        (void)unlink(tmp);
+        if (ret == 0) {
+                *created_r = true;
+                return 0;
+        }
+        if (saved == EEXIST)
+                return 0;
+        *error_r = pool_printf(pool, "creating %s: %s", path, strerror(saved));
+        return -1;
+}
+
+static int secret_read(struct pool *pool, const char *path, unsigned char *key,
+                       const char **error_r)
+{
+        int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0) {
+                *error_r = pool_printf(pool, "%s: %s", path, strerror(errno));
+                return -1;
+        }
+        struct stat st;
+        const char *error = NULL;
+        if (fstat(fd, &st) < 0)
+                error = strerror(errno);
+        else if (!S_ISREG(st.st_mode))
+                error = "not a regular file";
+        else if ((st.st_mode & 077) != 0)
+                error = "readable by group or others (chmod 600 it)";
+        else if (st.st_size != LOGIN_SECRET_LEN)
+                error = pool_printf(pool, "%lld bytes, expected %d (delete it to make a new "
+                                    "one)", (long long)st.st_size, LOGIN_SECRET_LEN);
+        else if (read(fd, key, LOGIN_SECRET_LEN) != LOGIN_SECRET_LEN)
+                error = "short read";
+        (void)close(fd);
+        if (error == NULL)
+                return 0;
+        *error_r = pool_printf(pool, "%s: %s", path, error);
+        return -1;
+}
+
+int login_fake_salt_key(struct pool *pool, const struct cove_conf *conf,
+                        const unsigned char **key_r, size_t *len_r, const char **error_r)
+{
+        *key_r = NULL;
+        *len_r = 0;
+        const char *path = login_secret_path(pool, conf);
+        if (path == NULL)
+                return 0;
+        struct stat st;
+        if (lstat(path, &st) < 0) {
+                bool created;
+                if (errno != ENOENT) {
+                        *error_r = pool_printf(pool, "%s: %s", path, strerror(errno));
+                        return -1;
+                }
+                if (login_secret_create(pool, path, &created, error_r) < 0)
+                        return -1;
+                if (created)
+                        log_info("created the installation secret %s", path);
+        }
+        unsigned char *key = pool_alloc(pool, LOGIN_SECRET_LEN);
+        if (secret_read(pool, path, key, error_r) < 0)
+                return -1;
+        *key_r = key;
+        *len_r = LOGIN_SECRET_LEN;
+        return 0;
 }
 
 /* ---- throttle ---- */

@@ -3,7 +3,8 @@
  *
  * Owns: login-name resolution ([server] default_domain for bare names), user
  * lookup for SASL (a sasl_lookup_fn), plaintext verification (USER/PASS, IMAP
- * LOGIN) and a per-client-address failed-login throttle. Refuses: any
+ * LOGIN), the per-installation secret behind SCRAM's fake salts and a
+ * per-client-address failed-login throttle. Refuses: any
  * protocol syntax, base64, mechanism choice or the plaintext-over-cleartext
  * policy (the daemon decides what it offers).
  */
@@ -19,6 +20,7 @@
 
 struct pool;
 struct store;
+struct cove_conf;
 struct login_throttle;
 
 /* Longest login name accepted, in bytes (longer: a failure, never a lookup). */
@@ -81,6 +83,40 @@ struct login_sasl {
 enum sasl_lookup_result login_sasl_lookup(void *context, struct pool *pool,
                                           const char *authcid,
                                           struct sasl_credentials *creds_r);
+
+/* ---- the installation secret (SCRAM fake salts) ----
+   SCRAM tells a client the salt of the user it names. For an unknown user
+   core/sasl.c makes up a salt with HMAC-SHA-256(key, name); the key must be
+   a secret that stays the same across restarts and workers, or a client
+   could tell made-up salts (they would change) from real ones. The key is
+   LOGIN_SECRET_LEN random bytes in the file <state>/secret, where <state>
+   is the store's state directory ([server] state_dir, else
+   <[store] path>/state, as in store.h), mode 0600, owned by the user the
+   daemons run as. `covectl init` creates it; a daemon creates it on its
+   first start when it is missing (stores made before it existed). */
+
+#define LOGIN_SECRET_LEN 32
+
+/* The secret file's path, in pool; NULL when neither [server] state_dir nor
+   [store] path is set (then there is no installation-wide secret). */
+const char *login_secret_path(struct pool *pool, const struct cove_conf *conf);
+
+/* Creates the secret file at path unless it exists: random bytes written
+   to a temp file in the same directory (O_EXCL, mode 0600), synced, then
+   linked to path, so a concurrent creator or reader never sees a partial
+   file and an existing secret is never replaced. *created_r tells whether
+   this call made it. -1 with *error_r (in pool) on failure. */
+int login_secret_create(struct pool *pool, const char *path, bool *created_r,
+                        const char **error_r);
+
+/* Reads the secret for conf's installation into pool, creating it first
+   when it is missing. *key_r is NULL and *len_r 0 when conf has no state
+   directory (see login_secret_path). Fails (-1, *error_r in pool) when the
+   file cannot be created or read, is not a regular file of exactly
+   LOGIN_SECRET_LEN bytes, or can be read by group or others. Call it in each
+   worker after the privilege drop; the key lives as long as pool. */
+int login_fake_salt_key(struct pool *pool, const struct cove_conf *conf,
+                        const unsigned char **key_r, size_t *len_r, const char **error_r);
 
 /* ---- failed-login throttle ----
    An in-process table of client addresses with recent failures, bounded in

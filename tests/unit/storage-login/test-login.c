@@ -1,9 +1,16 @@
 /* Unit tests for storage/login.c: default-domain completion, lookups,
  * plaintext verification (hash and SCRAM-only users, unknown users, bad
- * input), the SASL lookup callback and the throttle's schedule and bounds. */
+ * input), the SASL lookup callback, the throttle's schedule and bounds, and
+ * the installation secret file. */
 #include <criterion/criterion.h>
+#include <dirent.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "conf.h"
 
 #include "login.h"
 #include "password.h"
@@ -166,4 +173,135 @@ Test(login, throttle_table_stays_bounded)
         cr_assert_eq(login_throttle_fail(t, ip, 9000), 1);
         cr_assert_eq(login_throttle_fail(t, "", 9000), 0);
         login_throttle_destroy(&t);
+}
+
+/* ---- the installation secret ---- */
+
+static struct cove_conf *secret_conf(const char *state_dir)
+{
+        struct cove_conf *conf = pool_alloc(pool, sizeof(*conf));
+        conf->server.state_dir = state_dir == NULL ? NULL : pool_strdup(pool, state_dir);
+        return conf;
+}
+
+static const unsigned char *read_key(const struct cove_conf *conf)
+{
+        const unsigned char *key;
+        size_t len;
+        const char *error = NULL;
+
+        cr_assert_eq(login_fake_salt_key(pool, conf, &key, &len, &error), 0, "%s", error);
+        cr_assert_not_null(key);
+        cr_assert_eq(len, LOGIN_SECRET_LEN);
+        return key;
+}
+
+Test(login, secret_created_once_stable_and_private)
+{
+        const struct cove_conf *conf = secret_conf(ts->dir);
+        const char *path = login_secret_path(pool, conf), *error = NULL;
+        bool created;
+        struct stat st;
+
+        cr_assert_str_eq(path, pool_printf(pool, "%s/secret", ts->dir));
+        cr_assert_eq(login_secret_create(pool, path, &created, &error), 0, "%s", error);
+        cr_assert(created);
+        cr_assert_eq(stat(path, &st), 0);
+        cr_assert_eq(st.st_mode & 0777, 0600);
+        cr_assert_eq(st.st_size, LOGIN_SECRET_LEN);
+        const unsigned char *k1 = read_key(conf);
+        /* A second create keeps the first secret; reads agree. */
+        cr_assert_eq(login_secret_create(pool, path, &created, &error), 0, "%s", error);
+        cr_assert(!created);
+        cr_assert(memcmp(k1, read_key(conf), LOGIN_SECRET_LEN) == 0);
+        /* No temp files are left behind. */
+        DIR *dir = opendir(ts->dir);
+        struct dirent *de;
+        while ((de = readdir(dir)) != NULL)
+                cr_assert_null(strstr(de->d_name, "secret."), "%s", de->d_name);
+        closedir(dir);
+}
+
+Test(login, secret_made_on_first_read_and_differs_per_installation)
+{
+        const struct cove_conf *conf = secret_conf(ts->dir);
+        const unsigned char *k1 = read_key(conf);
+        const char *other = pool_printf(pool, "%s/other", ts->dir);
+
+        cr_assert_eq(mkdir(other, 0700), 0);
+        const unsigned char *k2 = read_key(secret_conf(other));
+        cr_assert(memcmp(k1, k2, LOGIN_SECRET_LEN) != 0);
+        cr_assert(memcmp(k1, read_key(conf), LOGIN_SECRET_LEN) == 0);
+}
+
+Test(login, secret_path_follows_the_state_dir_rule)
+{
+        struct cove_conf *conf = secret_conf(NULL);
+        const unsigned char *key = (const unsigned char *)"x";
+        size_t len = 1;
+        const char *error = NULL;
+
+        cr_assert_null(login_secret_path(pool, conf));
+        cr_assert_eq(login_fake_salt_key(pool, conf, &key, &len, &error), 0);
+        cr_assert_null(key);
+        cr_assert_eq(len, 0);
+        conf->store.path = "/var/lib/cove";
+        cr_assert_str_eq(login_secret_path(pool, conf), "/var/lib/cove/state/secret");
+}
+
+/* Racing creators (the workers of a daemon started on an old store) end up
+   with one secret. */
+Test(login, secret_concurrent_creators_agree)
+{
+        const struct cove_conf *conf = secret_conf(ts->dir);
+        const char *path = login_secret_path(pool, conf);
+        pid_t pids[8];
+
+        for (size_t i = 0; i < 8; i++) {
+                pids[i] = fork();
+                cr_assert_geq(pids[i], 0);
+                if (pids[i] == 0) {
+                        bool created;
+                        const char *error;
+                        _exit(login_secret_create(pool, path, &created, &error) == 0 ?
+                              (created ? 10 : 11) : 1);
+                }
+        }
+        int made = 0;
+        for (size_t i = 0; i < 8; i++) {
+                int status;
+                cr_assert_eq(waitpid(pids[i], &status, 0), pids[i]);
+                cr_assert(WIFEXITED(status));
+                cr_assert(WEXITSTATUS(status) == 10 || WEXITSTATUS(status) == 11);
+                made += WEXITSTATUS(status) == 10;
+        }
+        cr_assert_eq(made, 1);
+        (void)read_key(conf);
+}
+
+Test(login, secret_refused_when_wrong)
+{
+        const struct cove_conf *conf = secret_conf(ts->dir);
+        const char *path = login_secret_path(pool, conf), *error = NULL;
+        const unsigned char *key;
+        size_t len;
+
+        /* Group-readable. */
+        (void)read_key(conf);
+        cr_assert_eq(chmod(path, 0640), 0);
+        cr_assert_eq(login_fake_salt_key(pool, conf, &key, &len, &error), -1);
+        cr_assert_not_null(strstr(error, "group or others"), "%s", error);
+        /* Wrong size (never silently replaced). */
+        cr_assert_eq(chmod(path, 0600), 0);
+        cr_assert_eq(truncate(path, 5), 0);
+        cr_assert_eq(login_fake_salt_key(pool, conf, &key, &len, &error), -1);
+        cr_assert_not_null(strstr(error, "5 bytes"), "%s", error);
+        /* Not a regular file. */
+        cr_assert_eq(unlink(path), 0);
+        cr_assert_eq(mkdir(path, 0700), 0);
+        cr_assert_eq(login_fake_salt_key(pool, conf, &key, &len, &error), -1);
+        /* Unwritable directory. */
+        const char *missing = pool_printf(pool, "%s/none", ts->dir);
+        cr_assert_eq(login_fake_salt_key(pool, secret_conf(missing), &key, &len, &error), -1);
+        cr_assert_not_null(strstr(error, "none/secret"), "%s", error);
 }
