@@ -1,8 +1,8 @@
 /* commands.c - the POP3 command table and dispatcher (see commands.h).
  *
- * Owns: keyword lookup in one sorted table, the state, argument-count and
- * line checks made before any handler runs, and numeric argument parsing.
- * Does not: implement a command.
+ * Owns: keyword lookup in one sorted table, the state and argument-count
+ * checks made before any handler runs, and the -ERR replies for lines and
+ * numbers cmdline.c refuses. Does not: implement a command or split lines.
  */
 #include "commands.h"
 
@@ -11,14 +11,12 @@
 #include <string.h>
 #include <strings.h>
 
-#include "buf.h"
+#include "cmdline.h"
 #include "conf.h"
 #include "log.h"
 #include "maildrop.h"
 #include "pool.h"
 #include "session.h"
-
-#define POP3_KEYWORD_MAX 4   /* RFC 1939 §3: keywords are 3 or 4 characters */
 
 /* Sorted by name (bsearch). */
 static const struct pop3_cmd_def pop3_commands[] = {
@@ -59,28 +57,6 @@ static const struct pop3_cmd_def *cmd_find(const char *name)
                        sizeof(pop3_commands[0]), cmd_compare);
 }
 
-/* Splits the arguments after the keyword at single spaces (RFC 1939 §3);
-   false when there are more than max. Empty arguments (double spaces) are
-   kept so that they fail their syntax check. */
-static bool cmd_split_args(struct pop3_cmd *cmd, char *args, unsigned max)
-{
-        char *p = args;
-
-        cmd->argc = 0;
-        if (p == NULL)
-                return true;
-        for (;;) {
-                char *sp = strchr(p, ' ');
-                if (cmd->argc == max)
-                        return false;
-                cmd->args[cmd->argc++] = p;
-                if (sp == NULL)
-                        return true;
-                *sp = '\0';
-                p = sp + 1;
-        }
-}
-
 /* Checks state and arguments; true when the handler may run. */
 static bool cmd_check(struct pop3_session *s, const struct pop3_cmd_def *def,
                       struct pop3_cmd *cmd, char *args)
@@ -99,7 +75,7 @@ static bool cmd_check(struct pop3_session *s, const struct pop3_cmd_def *def,
         }
         if ((def->flags & POP3_CMD_RAW) != 0)
                 return true;
-        if (!cmd_split_args(cmd, args, def->max_args)) {
+        if (!pop3_cmdline_args(args, cmd->args, def->max_args, &cmd->argc)) {
                 pop3_reply_err(s, "Too many arguments for %s", def->name);
                 return false;
         }
@@ -113,33 +89,25 @@ static bool cmd_check(struct pop3_session *s, const struct pop3_cmd_def *def,
 void pop3_command_dispatch(struct pop3_session *s, const char *line, size_t len)
 {
         struct pop3_cmd *cmd;
-        const struct pop3_cmd_def *def;
-        char *copy, *sp;
+        const struct pop3_cmd_def *def = NULL;
+        struct pop3_cmdline cl;
+        bool nul;
 
         pool_clear(s->cmd_pool);
-        if (memchr(line, '\0', len) != NULL) {
-                pop3_reply_err(s, "NUL in command line");
+        if (pop3_cmdline_split(s->cmd_pool, line, len, &cl, &nul))
+                def = cmd_find(cl.keyword);
+        if (def == NULL) {
+                pop3_reply_err(s, nul ? "NUL in command line" : "Unknown command");
                 pop3_session_bad_command(s);
                 return;
         }
-        copy = pool_strndup(s->cmd_pool, line, len);
         cmd = pool_alloc(s->cmd_pool, sizeof(*cmd));
         cmd->session = s;
         cmd->pool = s->cmd_pool;
-        sp = strchr(copy, ' ');
-        if (sp != NULL) {
-                *sp = '\0';
-                cmd->rest = sp + 1;
-                cmd->rest_len = len - (size_t)(sp + 1 - copy);
-        }
-        def = strlen(copy) <= POP3_KEYWORD_MAX ? cmd_find(copy) : NULL;
-        if (def == NULL) {
-                pop3_reply_err(s, "Unknown command");
-                pop3_session_bad_command(s);
-                return;
-        }
         cmd->name = def->name;
-        if (!cmd_check(s, def, cmd, sp != NULL ? sp + 1 : NULL)) {
+        cmd->rest = cl.rest;
+        cmd->rest_len = cl.rest_len;
+        if (!cmd_check(s, def, cmd, cl.rest)) {
                 pop3_session_bad_command(s);
                 return;
         }
@@ -151,11 +119,8 @@ void pop3_command_dispatch(struct pop3_session *s, const char *line, size_t len)
 bool pop3_cmd_uint_arg(struct pop3_cmd *cmd, unsigned i, uint64_t *value_r)
 {
         const char *arg = cmd->args[i];
-        size_t len = strlen(arg);
 
-        /* Digits only: no sign, no blanks; 19 digits always fit in 64 bits. */
-        if (len == 0 || len > 19 || strspn(arg, "0123456789") != len ||
-            !str_to_u64(arg, value_r)) {
+        if (!pop3_cmdline_uint(arg, value_r)) {
                 pop3_reply_err(cmd->session, "Invalid number: %.20s", arg);
                 pop3_session_bad_command(cmd->session);
                 return false;
