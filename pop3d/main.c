@@ -6,7 +6,6 @@
  * sessions (session.c).
  */
 #include <stdlib.h>
-#include <string.h>
 
 #include "daemon.h"
 #include "log.h"
@@ -53,11 +52,9 @@ static void pop3_worker_deinit(struct worker *worker, void *context)
 int main(int argc, char **argv)
 {
         struct daemon *daemon = daemon_start("cove-pop3d", argc, argv);
-        const char *remote = getenv("COVE_POP3_TEST_REMOTE");
         struct pop3_daemon pop3 = {
                 .conf = daemon->conf,
                 .pool = daemon->pool,
-                .test_remote = remote != NULL && strcmp(remote, "1") == 0,
         };
         struct worker_settings set;
 
@@ -69,8 +66,6 @@ int main(int argc, char **argv)
         set.init = pop3_worker_init;
         set.deinit = pop3_worker_deinit;
         set.context = &pop3;
-        if (pop3.test_remote)
-                log_warn("COVE_POP3_TEST_REMOTE=1: loopback clients are treated as remote");
         daemon_run(daemon, "pop3", &daemon->conf->pop3, &set);
         daemon_destroy(&daemon);
         return 0;

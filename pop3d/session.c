@@ -117,9 +117,8 @@ void pop3_session_bad_command(struct pop3_session *s)
 
 bool pop3_session_plaintext_ok(const struct pop3_session *s)
 {
-        if (s->conn.secured || s->daemon->conf->server.allow_plaintext_auth)
-                return true;
-        return s->conn.loopback && !s->daemon->test_remote;
+        return s->conn.secured || s->conn.loopback ||
+               s->daemon->conf->server.allow_plaintext_auth;
 }
 
 static enum conn_produce session_produce(struct conn *conn, void *context)

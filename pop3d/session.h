@@ -44,8 +44,6 @@ struct pop3_daemon {
         struct pop3_size_cache *sizes;       /* message gid -> POP3 size */
         struct pop3_login_time *login_times; /* [pop3] login_delay: last login per
                                                 user, POP3_LOGIN_TIMES slots */
-        bool test_remote;                    /* COVE_POP3_TEST_REMOTE=1: treat loopback
-                                                peers as remote (tests only) */
 };
 
 enum pop3_state {

@@ -5,6 +5,9 @@ an LMDB store, a self-signed certificate and the daemons' logs; listeners use
 free ephemeral ports on 127.0.0.1. Tests drive the daemons with real clients
 (imaplib, poplib, smtplib.LMTP, raw sockets, curl, fetchmail, mbsync).
 
+A CoveServer made with host= and wrap= listens elsewhere (netns.py runs the
+daemons inside a network namespace so that clients are not on loopback).
+
 Environment: COVE_BUILD_DIR (the build tree; set by ctest), COVE_TEST_KEEP=1
 keeps the temp directory for inspection (its path is printed).
 """
@@ -55,7 +58,11 @@ def make_cert(directory):
 class CoveServer:
     """A private Cove installation: config, store, and any daemons started."""
 
-    def __init__(self, extra_conf="", workers=1):
+    def __init__(self, extra_conf="", workers=1, host="127.0.0.1", wrap=()):
+        """host: the IMAP/POP3 listening address; wrap: a command prefix for
+        the daemons (e.g. ["ip", "netns", "exec", NAME])."""
+        self.host = host
+        self.wrap = list(wrap)
         self.dir = tempfile.mkdtemp(prefix="cove-test-")
         self.ports = {name: free_port() for name in
                       ("imap", "imaps", "pop3", "pop3s", "lmtp")}
@@ -73,12 +80,12 @@ workers = {workers}
 log_level = debug
 
 [imap]
-listen = 127.0.0.1:{self.ports['imap']}
-listen_tls = 127.0.0.1:{self.ports['imaps']}
+listen = {host}:{self.ports['imap']}
+listen_tls = {host}:{self.ports['imaps']}
 
 [pop3]
-listen = 127.0.0.1:{self.ports['pop3']}
-listen_tls = 127.0.0.1:{self.ports['pop3s']}
+listen = {host}:{self.ports['pop3']}
+listen_tls = {host}:{self.ports['pop3s']}
 
 [lmtp]
 listen = 127.0.0.1:{self.ports['lmtp']}, unix:{self.lmtp_socket}
@@ -114,19 +121,19 @@ key = {key}
         for d in daemons:
             log = open(os.path.join(self.dir, f"{d}.log"), "wb")
             self.logs[d] = log.name
-            self.procs[d] = subprocess.Popen([DAEMONS[d], "-F", "-c", self.conf],
+            self.procs[d] = subprocess.Popen(self.wrap + [DAEMONS[d], "-F", "-c", self.conf],
                                              stdout=log, stderr=subprocess.STDOUT)
         for d in daemons:
             port = {"imapd": "imap", "pop3d": "pop3", "lmtpd": "lmtp"}[d]
-            self.wait_port(self.ports[port], d)
+            self.wait_port(self.ports[port], d, host="127.0.0.1" if d == "lmtpd" else self.host)
 
-    def wait_port(self, port, daemon, timeout=20.0):
+    def wait_port(self, port, daemon, timeout=20.0, host="127.0.0.1"):
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.procs[daemon].poll() is not None:
                 raise AssertionError(f"{daemon} exited early: {self.log_text(daemon)}")
             try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+                socket.create_connection((host, port), timeout=0.5).close()
                 return
             except OSError:
                 time.sleep(0.05)

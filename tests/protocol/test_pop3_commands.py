@@ -3,10 +3,10 @@
 Drives the real daemon with poplib and raw sockets: greeting, CAPA, USER/PASS,
 STAT, LIST, UIDL, RETR, TOP, DELE, RSET, NOOP, QUIT, LAST, UTF8, APOP's
 refusal, wrong-state / unknown / malformed commands, over-long lines, the
-abuse limit, pipelining, the default domain, and plaintext refusal on a
-"remote" link (COVE_POP3_TEST_REMOTE=1 makes loopback count as remote).
+abuse limit, pipelining and the default domain. Plaintext refusal on a
+non-loopback link is in test_auth_remote.py (a real link in a network
+namespace).
 """
-import os
 import poplib
 import socket
 import unittest
@@ -256,45 +256,6 @@ class Pop3Commands(unittest.TestCase):
         self.assertTrue(r.cmd("QUIT").startswith(b"+OK"))
         self.assertEqual(r.line(), b"")
         r.close()
-
-
-class Pop3Remote(unittest.TestCase):
-    """A non-loopback, unencrypted link: plaintext auth refused (RFC 2595)."""
-
-    def test_plaintext_refused_without_tls(self):
-        srv = CoveServer()
-        try:
-            srv.add_user("r@example.org", "pw")
-            os.environ["COVE_POP3_TEST_REMOTE"] = "1"
-            try:
-                srv.start("pop3d")
-            finally:
-                del os.environ["COVE_POP3_TEST_REMOTE"]
-            r = Raw(srv.ports["pop3"])
-            r.cmd("CAPA")
-            caps = [c.rstrip(b"\r\n").decode() for c in r.multi()]
-            self.assertNotIn("USER", caps)
-            self.assertIn("SASL SCRAM-SHA-256", caps)
-            self.assertIn("STLS", caps)
-            self.assertTrue(r.cmd("USER r@example.org").startswith(b"-ERR [AUTH]"))
-            self.assertTrue(r.cmd("PASS pw").startswith(b"-ERR [AUTH]"))
-            self.assertTrue(r.cmd("AUTH PLAIN AHJAZXhhbXBsZS5vcmcAcHc=")
-                            .startswith(b"-ERR [AUTH]"))
-            r.cmd("QUIT")
-            r.close()
-            # Over STLS the same login works.
-            p = poplib.POP3("127.0.0.1", srv.ports["pop3"], timeout=10)
-            import ssl
-            ctx = ssl.create_default_context()
-            ctx.check_hostname = False
-            ctx.verify_mode = ssl.CERT_NONE
-            p.stls(ctx)
-            self.assertIn("USER", p.capa())
-            p.user("r@example.org")
-            self.assertTrue(p.pass_("pw").startswith(b"+OK"))
-            p.quit()
-        finally:
-            srv.stop()
 
 
 if __name__ == "__main__":
