@@ -27,7 +27,7 @@
 #define CONF_MAX_LINE 4096              /* bytes in a line, without the newline */
 #define CONF_MAX_ENGINE_OPTIONS 256
 #define CONF_MAX_ADDRS 64               /* addresses in one list */
-#define CONF_MAX_KEYS 8                 /* keys in one section table */
+#define CONF_MAX_KEYS 12                /* keys in one section table */
 #define CONF_ECHO_MAX 64                /* bytes of a bad value quoted in an error */
 
 enum conf_type {
@@ -158,6 +158,11 @@ static const struct conf_key lmtp_keys[] = {
         { .name = "max_recipients", .type = CONF_TYPE_UINT,
           .offset = CONF_FIELD(lmtp_delivery.max_recipients), .def = "1000",
           .min = 1, .max = 100000 },
+        { .name = "spool_dir", .type = CONF_TYPE_STRING,
+          .offset = CONF_FIELD(lmtp_delivery.spool_dir) },
+        { .name = "spool_memory", .type = CONF_TYPE_SIZE,
+          .offset = CONF_FIELD(lmtp_delivery.spool_memory), .def = "1M",
+          .min = 0, .max = CONF_GIB },
 };
 
 static const struct conf_key limits_keys[] = {

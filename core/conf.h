@@ -89,6 +89,10 @@ struct cove_conf {
                 bool plus_addressing;     /* user+detail@domain files into "detail" */
                 const char *recipient_delimiter;  /* one character, default "+" */
                 unsigned max_recipients;  /* per transaction; default 1000 */
+                const char *spool_dir;    /* big messages wait here; NULL:
+                                             <server.state_dir>/spool */
+                size_t spool_memory;      /* bytes a message may take in memory
+                                             before it moves to a file; 1M */
         } lmtp_delivery;
 
         struct conf_limits {

@@ -2,10 +2,11 @@
  * delivering it to every accepted recipient and answering once per recipient
  * in RCPT order after the shared flush.
  *
- * Owns the spool (memory, bounded by [limits] max_message_size), the
- * Return-Path and Delivered-To lines, and the rule that nothing is stored
- * unless the whole message arrived within the limit. Does not decide where
- * mail goes (storage/deliver.c) or when the disk is flushed (commit.c).
+ * Owns filling the spool (spool.c: memory, then a file; bounded by [limits]
+ * max_message_size), the Return-Path and Delivered-To lines, and the rule
+ * that nothing is stored unless the whole message arrived within the limit.
+ * Does not decide where mail goes (storage/deliver.c) or when the disk is
+ * flushed (commit.c).
  */
 #include <inttypes.h>
 #include <string.h>
@@ -34,7 +35,7 @@ void lmtp_cmd_data(struct lmtp_session *session, const char *args)
                 lmtp_session_error(session);
                 return;
         }
-        buf_reset(&session->spool);
+        lmtp_spool_reset(&session->spool);
         lmtp_data_init(&session->data, &session->spool, session->server->max_size);
         lmtp_session_set_state(session, LMTP_STATE_DATA);
         lmtp_reply(session, "354 Start mail input; end with <CRLF>.<CRLF>");
@@ -82,8 +83,11 @@ void lmtp_cmd_bdat(struct lmtp_session *session, const char *args)
         session->chunking = true;
         session->bdat_left = size;
         session->bdat_last = last;
-        if (session->spool.len + size > session->server->max_size)
+        if (size > session->server->max_size ||
+            session->spool.size + size > session->server->max_size) {
                 session->bdat_failed = true;
+                lmtp_spool_reset(&session->spool);
+        }
         lmtp_session_set_state(session, LMTP_STATE_BDAT);
 }
 
@@ -140,9 +144,26 @@ static void commit_done(struct lmtp_commit_waiter *waiter, enum cove_store_err e
         transaction_end(session);
 }
 
+/* The spool failed (disk full, I/O error): a temporary failure for all. */
+static void spool_failed(struct lmtp_session *session, const char *error)
+{
+        log_error("session=%s proto=lmtp spool %s: %s: %s", session->conn.id,
+                  session->server->spool_dir != NULL ? session->server->spool_dir : "(memory)",
+                  error, strerror(session->spool.error));
+        for (size_t i = 0; i < session->rcpt_count; i++)
+                lmtp_reply_store_err(session, COVE_STORE_TEMP, session->rcpts[i].rcpt.address);
+        transaction_end(session);
+}
+
 /* The whole message is in the spool: deliver to every recipient. */
 static void message_deliver(struct lmtp_session *session)
 {
+        struct cove_store_part body;
+        const char *error;
+        if (lmtp_spool_finish(&session->spool, &body, &error) < 0) {
+                spool_failed(session, error);
+                return;
+        }
         size_t n = session->rcpt_count;
         session->results = pool_alloc(session->txn_pool, n * sizeof(*session->results));
         for (size_t i = 0; i < n; i++) {
@@ -153,10 +174,10 @@ static void message_deliver(struct lmtp_session *session)
                         .prefix = trace_prefix(session, rcpt->address),
                 };
         }
-        struct cove_store_part body = { .data = session->spool.data,
-                                        .size = session->spool.len };
-        session->message_size = session->spool.len;
+        session->message_size = body.size;
         store_deliver_batch(session->server->store, session->results, n, &body, 1, false);
+        /* The store has its copy: no spool memory or file waits for the flush. */
+        lmtp_spool_reset(&session->spool);
         bool any = false;
         for (size_t i = 0; i < n; i++)
                 any = any || session->results[i].result == COVE_STORE_OK;
@@ -174,6 +195,11 @@ static void message_deliver(struct lmtp_session *session)
 /* End of DATA or of BDAT LAST. */
 static void message_complete(struct lmtp_session *session, bool too_big)
 {
+        if (session->spool.error != 0) {
+                spool_failed(session, session->data.error != NULL ? session->data.error
+                                                                   : "write failed");
+                return;
+        }
         if (!too_big) {
                 message_deliver(session);
                 return;
@@ -212,18 +238,23 @@ static bool bdat_input(struct lmtp_session *session)
                 if (n == 0)
                         return false;
                 session->bdat_left -= n;
-                if (!session->bdat_failed && !buf_append(&session->spool, bytes, n))
+                if (!session->bdat_failed &&
+                    lmtp_spool_append(&session->spool, bytes, n, &session->data.error) < 0)
                         session->bdat_failed = true;
         }
         if (session->bdat_last) {
                 message_complete(session, session->bdat_failed);
         } else if (session->bdat_failed) {
                 /* RFC 3030 §2: a failed chunk fails the transaction. */
-                lmtp_reply(session, "552 5.3.4 Message size exceeds fixed maximum "
-                           "message size");
+                if (session->spool.error != 0)
+                        lmtp_reply(session, "451 4.3.0 Temporary failure, try again later");
+                else
+                        lmtp_reply(session, "552 5.3.4 Message size exceeds fixed maximum "
+                                   "message size");
                 lmtp_session_reset(session);
         } else {
-                lmtp_reply(session, "250 2.0.0 %zu octets received", session->spool.len);
+                lmtp_reply(session, "250 2.0.0 %" PRIu64 " octets received",
+                           session->spool.size);
                 lmtp_session_set_state(session, LMTP_STATE_MAIL);
         }
         return true;
@@ -241,5 +272,5 @@ void lmtp_body_abort(struct lmtp_session *session)
            never a loss). */
         if (session->server != NULL && session->waiter.queued)
                 lmtp_commit_cancel(session->server->commit, &session->waiter);
-        buf_free(&session->spool);
+        lmtp_spool_reset(&session->spool);
 }

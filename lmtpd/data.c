@@ -7,9 +7,9 @@
 
 #include <string.h>
 
-#include "buf.h"
+#include "spool.h"
 
-void lmtp_data_init(struct lmtp_data *data, struct buf *out, uint64_t max)
+void lmtp_data_init(struct lmtp_data *data, struct lmtp_spool *out, uint64_t max)
 {
         *data = (struct lmtp_data){
                 .state = LMTP_DATA_LINE_START,
@@ -24,10 +24,14 @@ static void emit(struct lmtp_data *data, const char *bytes, size_t n)
         if (n == 0)
                 return;
         data->size += n;
-        if (data->too_big)
+        if (data->too_big || data->failed)
                 return;
-        if (data->size > data->max || !buf_append(data->out, bytes, n))
+        if (data->size > data->max) {
                 data->too_big = true;
+                lmtp_spool_reset(data->out);
+        } else if (lmtp_spool_append(data->out, bytes, n, &data->error) < 0) {
+                data->failed = true;
+        }
 }
 
 /* Advances over one byte (or a run, in MID); returns the new index. run_r is

@@ -1,5 +1,5 @@
 /* data.h - the LMTP/SMTP DATA stream: finds the end-of-data line and undoes
- * dot-stuffing (RFC 5321 §4.5.2), incrementally, into a bounded buffer.
+ * dot-stuffing (RFC 5321 §4.5.2), incrementally, into a spool (spool.h).
  *
  * Owns the byte-level rules of the stream only. Does not read sockets, add
  * headers or store anything; a message over the limit is counted to its end
@@ -12,7 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-struct buf;
+struct lmtp_spool;
 
 enum lmtp_data_state {
         LMTP_DATA_LINE_START,   /* after CRLF, or at the start of the data */
@@ -27,8 +27,10 @@ struct lmtp_data {
         enum lmtp_data_state state;
         uint64_t size;          /* message bytes after unstuffing, kept or not */
         uint64_t max;           /* bytes that may be kept */
-        bool too_big;           /* size passed max: out holds a useless prefix */
-        struct buf *out;        /* receives the message; borrowed */
+        bool too_big;           /* size passed max: out was emptied */
+        bool failed;            /* the spool failed (error says why): out is useless */
+        const char *error;      /* static reason when failed */
+        struct lmtp_spool *out; /* receives the message; borrowed */
 };
 
 enum lmtp_data_result {
@@ -37,8 +39,10 @@ enum lmtp_data_result {
 };
 
 /* Starts a stream whose message goes to out (appended), keeping at most max
-   bytes. */
-void lmtp_data_init(struct lmtp_data *data, struct buf *out, uint64_t max);
+   bytes. Past max, or when out fails, the stream is still followed to its end
+   but nothing more is kept, and out is reset at once (too_big) so that the
+   rest of a huge message costs no memory or disk. */
+void lmtp_data_init(struct lmtp_data *data, struct lmtp_spool *out, uint64_t max);
 
 /* Feeds len bytes. Returns DONE when the end-of-data line ("." alone on a
    line, CRLF-terminated, after a CRLF or at the start) ends inside them, with

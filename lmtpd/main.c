@@ -1,9 +1,11 @@
 /* main.c - cove-lmtpd: start-up and the per-worker server state.
  *
  * Owns opening the store in each worker, the addressing rules taken from the
- * config, the group-commit queue and the greeting's host name. Start-up
+ * config, the group-commit queue, the spool directory and the greeting's
+ * host name. Start-up
  * itself (command line, config, listeners, workers) is core/daemon.c's.
  */
+#include <errno.h>
 #include <limits.h>
 #include <string.h>
 #include <unistd.h>
@@ -20,6 +22,14 @@
 static int lmtp_worker_init(struct worker *worker, void *context, const char **error_r)
 {
         struct lmtp_server *server = context;
+        const char *error;
+        /* After the privilege drop: the directory belongs to the user that
+           writes the spool files. */
+        if (lmtp_spool_dir_check(server->spool_dir, &error) < 0) {
+                *error_r = pool_printf(server->pool, "[lmtp] spool_dir %s: %s: %s",
+                                       server->spool_dir, error, strerror(errno));
+                return -1;
+        }
         struct pool *error_pool = pool_create("lmtp init", 1024);
         if (store_open(server->conf, false, error_pool, &server->store, error_r) < 0) {
                 /* The message must outlive error_pool: the worker logs it. */
@@ -48,6 +58,16 @@ static const char *server_hostname(struct pool *pool)
         return pool_strdup(pool, name);
 }
 
+/* [lmtp] spool_dir, else <state_dir>/spool; NULL when neither is known. */
+static const char *server_spool_dir(struct pool *pool, const struct cove_conf *conf)
+{
+        if (conf->lmtp_delivery.spool_dir != NULL)
+                return conf->lmtp_delivery.spool_dir;
+        if (conf->server.state_dir == NULL)
+                return NULL;
+        return pool_printf(pool, "%s/spool", conf->server.state_dir);
+}
+
 int main(int argc, char **argv)
 {
         struct daemon *daemon = daemon_start("cove-lmtpd", argc, argv);
@@ -57,7 +77,12 @@ int main(int argc, char **argv)
                 .conf = conf,
                 .hostname = server_hostname(daemon->pool),
                 .max_size = conf->limits.max_message_size,
+                .spool_dir = server_spool_dir(daemon->pool, conf),
+                .spool_memory = conf->lmtp_delivery.spool_memory,
         };
+        if (server.spool_dir == NULL)
+                log_fatal("%s: [lmtp] spool_dir: not set and no [server] state_dir "
+                          "to put it in", daemon->conf_path);
         store_rcpt_rules_init(&server.rules, conf);
         struct worker_settings set;
         daemon_worker_settings(daemon, "lmtp", &conf->lmtp, &set);

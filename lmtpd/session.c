@@ -98,7 +98,7 @@ void lmtp_session_reset(struct lmtp_session *session)
         session->message_size = 0;
         session->bdat_left = 0;
         session->bdat_last = session->bdat_failed = session->chunking = false;
-        buf_free(&session->spool);
+        lmtp_spool_reset(&session->spool);
         if (session->state != LMTP_STATE_GREETED)
                 lmtp_session_set_state(session, LMTP_STATE_READY);
 }
@@ -109,7 +109,8 @@ static void session_ready(struct conn *conn)
         session->server = conn->context;
         session->cmd_pool = pool_create("lmtp command", 1024);
         session->txn_pool = pool_create("lmtp transaction", 2048);
-        buf_init(&session->spool, session->server->max_size);
+        lmtp_spool_init(&session->spool, session->server->spool_dir,
+                        session->server->spool_memory);
         session->state = LMTP_STATE_GREETED;
         log_debug("session=%s proto=lmtp connect peer=%s", conn->id, conn->peer_ip);
         lmtp_reply(session, "220 %s Cove LMTP ready", session->server->hostname);
@@ -181,7 +182,7 @@ static void session_close(struct conn *conn, const char *reason)
         struct lmtp_session *session = container_of(conn, struct lmtp_session, conn);
         lmtp_body_abort(session);
         log_debug("session=%s proto=lmtp disconnect reason=\"%s\"", conn->id, reason);
-        buf_free(&session->spool);
+        lmtp_spool_reset(&session->spool);
         pool_destroy(&session->cmd_pool);
         pool_destroy(&session->txn_pool);
 }

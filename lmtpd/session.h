@@ -18,6 +18,7 @@
 #include "conn.h"
 #include "data.h"
 #include "deliver.h"
+#include "spool.h"
 
 struct cove_conf;
 struct store;
@@ -31,6 +32,8 @@ struct lmtp_server {
         struct store_rcpt_rules rules;
         const char *hostname;        /* for the greeting and LHLO */
         uint64_t max_size;           /* [limits] max_message_size */
+        const char *spool_dir;       /* [lmtp] spool_dir, or <state_dir>/spool */
+        size_t spool_memory;         /* [lmtp] spool_memory: bigger goes to a file */
 };
 
 /* RFC 2033 §4: LHLO, then transactions of MAIL, RCPT..., DATA or BDAT. */
@@ -69,7 +72,7 @@ struct lmtp_session {
         size_t rcpt_count, rcpt_cap;
 
         /* The message. */
-        struct buf spool;                /* bounded by max_size; freed per txn */
+        struct lmtp_spool spool;         /* bounded by max_size; reset per txn */
         struct lmtp_data data;           /* DATA stream state */
         uint64_t bdat_left;              /* bytes of the current chunk to come */
         bool bdat_last, bdat_failed;     /* LAST given; the transaction failed */

@@ -2,16 +2,18 @@
  * the size limit, and the same result however the input is split.
  */
 #include <criterion/criterion.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "buf.h"
 #include "data.h"
+#include "spool.h"
 
 struct result {
         bool done;
         size_t consumed;
-        struct buf out;
+        struct lmtp_spool out;   /* memory only */
         bool too_big;
         uint64_t size;
 };
@@ -21,7 +23,7 @@ static struct result run(const char *in, size_t len, size_t step, uint64_t max)
 {
         struct result r = { 0 };
         struct lmtp_data d;
-        buf_init(&r.out, 0);
+        lmtp_spool_init(&r.out, NULL, SIZE_MAX);
         lmtp_data_init(&d, &r.out, max);
         unsigned seed = 7;
         size_t pos = 0;
@@ -49,13 +51,13 @@ static void check(const char *in, const char *expect, size_t expect_consumed)
         for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
                 struct result r = run(in, strlen(in), steps[i], 1 << 20);
                 cr_assert(r.done, "no end found (step %zu) in %s", steps[i], in);
-                cr_assert_eq(r.out.len, strlen(expect), "step %zu: got %zu bytes, want %zu",
-                             steps[i], r.out.len, strlen(expect));
-                cr_assert(memcmp(r.out.data == NULL ? "" : r.out.data, expect,
-                                 r.out.len) == 0, "step %zu: wrong bytes", steps[i]);
+                cr_assert_eq(r.out.mem.len, strlen(expect), "step %zu: got %zu bytes, want %zu",
+                             steps[i], r.out.mem.len, strlen(expect));
+                cr_assert(memcmp(r.out.mem.data == NULL ? "" : r.out.mem.data, expect,
+                                 r.out.mem.len) == 0, "step %zu: wrong bytes", steps[i]);
                 cr_assert_eq(r.consumed, expect_consumed, "step %zu", steps[i]);
                 cr_assert_eq(r.size, strlen(expect));
-                buf_free(&r.out);
+                lmtp_spool_reset(&r.out);
         }
 }
 
@@ -105,8 +107,8 @@ Test(lmtp_data, no_end_means_more)
         const char *in = "a\r\n.\r";
         struct result r = run(in, strlen(in), 1, 100);
         cr_assert(!r.done);
-        cr_assert_eq(r.out.len, 3, "the held CR is not message data yet");
-        buf_free(&r.out);
+        cr_assert_eq(r.out.mem.len, 3, "the held CR is not message data yet");
+        lmtp_spool_reset(&r.out);
 }
 
 Test(lmtp_data, over_the_limit_is_counted_not_kept)
@@ -116,9 +118,9 @@ Test(lmtp_data, over_the_limit_is_counted_not_kept)
         cr_assert(r.done);
         cr_assert(r.too_big);
         cr_assert_eq(r.size, 24);
-        cr_assert(r.out.len <= 16);
+        cr_assert_eq(r.out.mem.len, 0, "the kept prefix is released at once");
         cr_assert_eq(r.consumed, 27);
-        buf_free(&r.out);
+        lmtp_spool_reset(&r.out);
 }
 
 Test(lmtp_data, exactly_the_limit_fits)
@@ -127,8 +129,8 @@ Test(lmtp_data, exactly_the_limit_fits)
         struct result r = run(in, strlen(in), 0, 12);
         cr_assert(r.done);
         cr_assert(!r.too_big);
-        cr_assert_eq(r.out.len, 12);
-        buf_free(&r.out);
+        cr_assert_eq(r.out.mem.len, 12);
+        lmtp_spool_reset(&r.out);
 }
 
 /* Random bytes, stuffed and terminated, come back exactly. */
@@ -155,10 +157,10 @@ Test(lmtp_data, random_round_trip)
                 buf_append(&wire, ".\r\n", 3);
                 struct result r = run(wire.data, wire.len, 0, 1 << 20);
                 cr_assert(r.done, "round %d", round);
-                cr_assert_eq(r.out.len, msg.len, "round %d", round);
-                cr_assert(memcmp(r.out.data, msg.data, msg.len) == 0, "round %d", round);
+                cr_assert_eq(r.out.mem.len, msg.len, "round %d", round);
+                cr_assert(memcmp(r.out.mem.data, msg.data, msg.len) == 0, "round %d", round);
                 cr_assert_eq(r.consumed, wire.len);
-                buf_free(&r.out);
+                lmtp_spool_reset(&r.out);
                 buf_free(&msg);
                 buf_free(&wire);
         }
