@@ -10,13 +10,22 @@ samples the servers' total RSS (all processes of each server's tree) every
 down at the end; nothing is left running or enabled.
 
   bench/pop3/compare.py --build build/release [--users 50 --msgs 20
-                        --concurrency 32 --seconds 20 --workers 2]
+                        --concurrency 32 --seconds 20 --workers 2
+                        --scheme sha512-crypt --cost 5000 --client c]
+
+Fairness: both servers get the same mail, the same password hash scheme and
+cost (--scheme/--cost: Cove through `covectl user add --scheme`, Dovecot
+through a passwd-file hash made with crypt(3)), the same number of worker
+processes where it applies, and the same client: loadgen.c (compiled here
+with cc -O2; one epoll thread) unless --client python. Besides throughput and
+peak RSS it reports the CPU seconds each server tree and the client used.
 
 Needs: a Release build (cove-pop3d, covectl, cove_store_lmdb.so) and the
 dovecot-pop3d package (`apt-get install dovecot-pop3d`; stop and disable the
 system service it starts: `service dovecot stop`).
 """
 import argparse
+import crypt  # deprecated in 3.11, still the simplest crypt(3) for Dovecot's hashes
 import json
 import os
 import random
@@ -71,28 +80,54 @@ def message(rnd, i):
     return head + body[:max(0, size - len(head))]
 
 
-def tree_rss_kb(root_pid):
-    """Sum of VmRSS over root_pid and all its descendants."""
+def tree_stats(root_pid):
+    """(sum of VmRSS in KB, CPU seconds) over root_pid and all its
+    descendants. CPU counts each live process's own time plus what it
+    collected from children it reaped, so short-lived session processes
+    (Dovecot's pop3 processes) are included once they are waited for."""
     children = {}
     rss = {}
+    cpu = {}
+    tick = os.sysconf("SC_CLK_TCK")
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
         try:
             with open(f"/proc/{entry}/stat") as f:
-                ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+                fields = f.read().rsplit(")", 1)[1].split()
             with open(f"/proc/{entry}/status") as f:
                 kb = next((int(l.split()[1]) for l in f if l.startswith("VmRSS:")), 0)
         except (OSError, ValueError, IndexError):
             continue
+        ppid = int(fields[1])
         children.setdefault(ppid, []).append(int(entry))
         rss[int(entry)] = kb
-    total, todo = 0, [root_pid]
+        cpu[int(entry)] = sum(int(x) for x in fields[11:15]) / tick
+    total, seconds, todo = 0, 0.0, [root_pid]
     while todo:
         pid = todo.pop()
         total += rss.get(pid, 0)
+        seconds += cpu.get(pid, 0.0)
         todo.extend(children.get(pid, []))
-    return total
+    return total, seconds
+
+
+def tree_rss_kb(root_pid):
+    return tree_stats(root_pid)[0]
+
+
+def crypt_hash(password, scheme, cost):
+    """A crypt(3) hash of the scheme and cost covectl would make."""
+    salt = "".join(random.SystemRandom().choice(
+        "./0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz") for _ in range(16))
+    if scheme == "sha512-crypt":
+        return crypt.crypt(password, f"$6$rounds={cost or 100000}${salt}$")
+    if scheme == "yescrypt":
+        # libxcrypt's parameter string for cost 5 (its default); others vary.
+        if cost not in (None, 5):
+            raise SystemExit("--scheme yescrypt: only the default cost (5) is supported here")
+        return crypt.crypt(password, f"$y$j9T${salt}$")
+    raise SystemExit(f"--scheme {scheme}: no Dovecot equivalent in this script")
 
 
 class RssSampler(threading.Thread):
@@ -124,9 +159,10 @@ listen = 127.0.0.1:{port}
 """)
     covectl = os.path.join(args.build, "cli", "covectl")
     subprocess.run([covectl, "-c", conf, "init"], check=True, capture_output=True)
+    hash_opts = ["--scheme", args.scheme] + (["--cost", str(args.cost)] if args.cost else [])
     for user, msgs in mail.items():
-        subprocess.run([covectl, "-c", conf, "user", "add", user, "--password-stdin"],
-                       input=b"pw\n", check=True, capture_output=True)
+        subprocess.run([covectl, "-c", conf, "user", "add", user, "--password-stdin",
+                        *hash_opts], input=b"pw\n", check=True, capture_output=True)
         for m in msgs:
             subprocess.run([covectl, "-c", conf, "deliver", user], input=m, check=True,
                            capture_output=True)
@@ -138,13 +174,11 @@ def setup_dovecot(args, tmp, mail):
     port = free_port()
     d = os.path.join(tmp, "dovecot")
     os.makedirs(os.path.join(d, "run"))
-    # A salted crypt hash, not {PLAIN}, so that logins cost Dovecot real work
-    # too (Cove stores yescrypt, which is slower still; see bench/pop3/README.md).
-    hashed = subprocess.run(["openssl", "passwd", "-6", "pw"], capture_output=True,
-                            check=True, text=True).stdout.strip()
+    # The same scheme and cost as the Cove users (one salt per user, as
+    # covectl makes), through Dovecot's {CRYPT}: libcrypt verifies both.
     with open(os.path.join(d, "passwd"), "w") as f:
         for user in mail:
-            f.write(f"{user}:{{SHA512-CRYPT}}{hashed}::::::\n")
+            f.write(f"{user}:{{CRYPT}}{crypt_hash('pw', args.scheme, args.cost)}::::::\n")
     for user, msgs in mail.items():
         new = os.path.join(d, "mail", user, "Maildir", "new")
         os.makedirs(new)
@@ -157,6 +191,13 @@ def setup_dovecot(args, tmp, mail):
             os.chown(os.path.join(root, name), MAIL_UID, MAIL_UID)
     os.chown(os.path.join(d, "mail"), MAIL_UID, MAIL_UID)
     conf = os.path.join(d, "dovecot.conf")
+    # --dovecot-tuned: Dovecot's documented high-performance settings (login
+    # processes serve many connections, pop3 processes are reused) instead
+    # of its secure defaults (a new process per login and per session).
+    tuned = getattr(args, "dovecot_tuned", False)
+    tuned_login = ("  service_count = 0\n  process_min_avail = 2\n" if tuned else "")
+    tuned_pop3 = ("service pop3 {\n  service_count = 0\n  process_min_avail = 4\n}\n"
+                  if tuned else "")
     with open(conf, "w") as f:
         f.write(f"""base_dir = {d}/run
 state_dir = {d}/state
@@ -184,7 +225,8 @@ service pop3-login {{
   inet_listener pop3s {{
     port = 0
   }}
-}}
+{tuned_login}}}
+{tuned_pop3}
 service imap-login {{
   inet_listener imap {{
     port = 0
@@ -203,24 +245,36 @@ pop3_uidl_format = %08Xu%08Xv
     return ["dovecot", "-F", "-c", conf], port
 
 
+def loadgen_cmd(args, port, label, seconds):
+    if args.client == "c":
+        cmd = [args.loadgen_bin]
+    else:
+        cmd = [sys.executable, os.path.join(HERE, "loadgen.py")]
+    return cmd + ["--port", str(port), "--users", str(args.users), "--concurrency",
+                  str(args.concurrency), "--seconds", str(seconds), "--label", label]
+
+
 def run_one(args, label, cmd, port):
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         wait_port(port, proc)
         # Warm-up (first touches, caches), then the measured run.
-        subprocess.run([sys.executable, os.path.join(HERE, "loadgen.py"), "--port", str(port),
-                        "--users", str(args.users), "--concurrency", str(args.concurrency),
-                        "--seconds", "3", "--label", label], capture_output=True)
+        subprocess.run(loadgen_cmd(args, port, label, 3), capture_output=True)
         sampler = RssSampler(proc.pid)
         sampler.start()
-        r = subprocess.run([sys.executable, os.path.join(HERE, "loadgen.py"), "--port",
-                            str(port), "--users", str(args.users), "--concurrency",
-                            str(args.concurrency), "--seconds", str(args.seconds),
-                            "--label", label], capture_output=True, check=True)
+        cpu0 = tree_stats(proc.pid)[1]
+        client0 = os.times()
+        r = subprocess.run(loadgen_cmd(args, port, label, args.seconds), capture_output=True,
+                           check=True)
+        client1 = os.times()
+        cpu1 = tree_stats(proc.pid)[1]
         sampler.stop_flag = True
         sampler.join()
         result = json.loads(r.stdout)
         result["peak_rss_mb"] = round(sampler.peak / 1024, 1)
+        result["server_cpu_s"] = round(cpu1 - cpu0, 1)
+        result["client_cpu_s"] = round((client1.children_user + client1.children_system) -
+                                       (client0.children_user + client0.children_system), 1)
         print(json.dumps(result), flush=True)
         return result
     finally:
@@ -242,8 +296,16 @@ def main():
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--only", choices=("cove", "dovecot"))
+    ap.add_argument("--scheme", default="sha512-crypt", choices=("sha512-crypt", "yescrypt"))
+    ap.add_argument("--cost", type=int, default=5000,
+                    help="sha512-crypt rounds (yescrypt: 5 only); 0 = the scheme's default")
+    ap.add_argument("--client", default="c", choices=("c", "python"))
+    ap.add_argument("--dovecot-tuned", action="store_true",
+                    help="Dovecot with its high-performance process settings")
     args = ap.parse_args()
     args.build = os.path.abspath(args.build)
+    if args.scheme == "yescrypt" and args.cost == 5000:
+        args.cost = 0
     rnd = random.Random(args.seed)
     mail = {f"u{u:04d}@example.org": [message(rnd, u * 1000 + i) for i in range(args.msgs)]
             for u in range(1, args.users + 1)}
@@ -253,6 +315,13 @@ def main():
     tmp = tempfile.mkdtemp(prefix="cove-bench-pop3-")
     os.chmod(tmp, 0o755)   # Dovecot's auth process (user dovecot) reads the passwd file
     try:
+        if args.client == "c":
+            args.loadgen_bin = os.path.join(tmp, "loadgen")
+            subprocess.run(["cc", "-O2", "-o", args.loadgen_bin,
+                            os.path.join(HERE, "loadgen.c")], check=True)
+        print(f"# hash {args.scheme} cost {args.cost or 'default'} on both sides, "
+              f"client {args.client}, {args.workers} Cove workers, Dovecot "
+              f"{'tuned' if args.dovecot_tuned else 'defaults'}", flush=True)
         results = {}
         if args.only in (None, "cove"):
             results["cove"] = run_one(args, "cove", *setup_cove(args, tmp, mail))
