@@ -1,12 +1,14 @@
 #!/bin/sh
 # run.sh - side-by-side durable LMTP delivery: cove-lmtpd and Debian's Dovecot
 # LMTP (maildir, default mail_fsync=optimized), same machine, same load
-# (lmtp-load.py), one after the other. Both run privately on loopback from a
+# (lmtp-load.c; lmtp-load.py with LOADGEN=py), one after the other. Both run privately on loopback from a
 # temp directory and are stopped at the end; nothing is installed or enabled
 # except the dovecot-lmtpd package (apt-get install dovecot-lmtpd), which must
 # be present. Needs a Release build: BUILD=build/release by default.
 #
 # Usage: bench/lmtp/run.sh [SECONDS] [CONNECTIONS...]   (as root for Dovecot)
+# ONLY=cove or ONLY=dovecot runs one side; PERF=1 records `perf record -g`
+# of the cove-lmtpd workers into $PERF_OUT (default /tmp/cove-lmtpd.perf).
 set -eu
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
 BUILD=${BUILD:-$SRC/build/release}
@@ -15,7 +17,7 @@ CONNS=${*:-1 16 64}
 USERS=${USERS:-10000}
 T=$(mktemp -d /tmp/cove-lmtp-bench.XXXXXX)
 chmod 755 "$T"   # Dovecot delivers as nobody below it
-CPORT=24240 DPORT=24241
+CPORT=${CPORT:-24240} DPORT=${DPORT:-24241}
 cleanup() {
         [ -f "$T/lmtpd.pid" ] && kill "$(cat "$T/lmtpd.pid")" 2>/dev/null || true
         [ -f "$T/dovecot/run/master.pid" ] && kill "$(cat "$T/dovecot/run/master.pid")" 2>/dev/null || true
@@ -23,15 +25,26 @@ cleanup() {
         rm -rf "$T"
 }
 trap cleanup EXIT INT TERM
+cc -O2 -Wall -o "$T/lmtp-load" "$SRC/bench/lmtp/lmtp-load.c"
+load() {   # PORT CONNECTIONS LABEL
+        if [ "${LOADGEN:-c}" = py ]; then
+                python3 "$SRC/bench/lmtp/lmtp-load.py" --port "$1" --users "$USERS" \
+                        --connections "$2" --seconds "$SECS" --label "$3"
+        else
+                "$T/lmtp-load" --port "$1" --users "$USERS" \
+                        --connections "$2" --seconds "$SECS" --label "$3"
+        fi
+}
 
 # --- Cove ---------------------------------------------------------------
+if [ "${ONLY:-}" != dovecot ]; then
 cat > "$T/cove.conf" <<CONF
 [store]
 engine = lmdb
 path = $T/store
 plugin_dir = $BUILD/plugins
 [server]
-log_level = warn
+log_level = ${LOG_LEVEL:-warn}
 max_connections_per_ip = 0
 [lmtp]
 listen = 127.0.0.1:$CPORT
@@ -44,13 +57,22 @@ cc -O2 -D_GNU_SOURCE -I"$SRC/core" -I"$SRC/storage" -I"$SRC/storage/include" \
 "$BUILD/lmtpd/cove-lmtpd" -F -c "$T/cove.conf" > "$T/lmtpd.log" 2>&1 &
 echo $! > "$T/lmtpd.pid"
 sleep 1
+if [ -n "${PERF:-}" ]; then
+        perf record -g -o "${PERF_OUT:-/tmp/cove-lmtpd.perf}" \
+                -p "$(pgrep -d, -P "$(cat "$T/lmtpd.pid")")" > "$T/perf.log" 2>&1 &
+        PERF_PID=$!
+        sleep 1
+fi
 for c in $CONNS; do
-        python3 "$SRC/bench/lmtp/lmtp-load.py" --port $CPORT --users "$USERS" \
-                --connections "$c" --seconds "$SECS" --label cove
+        load $CPORT "$c" cove
 done
+[ -n "${PERF_PID:-}" ] && kill -INT "$PERF_PID" && wait "$PERF_PID" || true
 kill "$(cat "$T/lmtpd.pid")"; rm -f "$T/lmtpd.pid"
+[ -n "${KEEP_LOG:-}" ] && sleep 1 && cp "$T/lmtpd.log" "$KEEP_LOG"
+fi
 
 # --- Dovecot --------------------------------------------------------------
+[ "${ONLY:-}" = cove ] && exit 0
 mkdir -p "$T/dovecot/run/state" "$T/dovecot/mail"
 chown nobody:nogroup "$T/dovecot/mail"
 cat > "$T/dovecot/dovecot.conf" <<CONF
@@ -82,6 +104,5 @@ CONF
 dovecot -c "$T/dovecot/dovecot.conf"
 sleep 1
 for c in $CONNS; do
-        python3 "$SRC/bench/lmtp/lmtp-load.py" --port $DPORT --users "$USERS" \
-                --connections "$c" --seconds "$SECS" --label dovecot
+        load $DPORT "$c" dovecot
 done
