@@ -35,6 +35,15 @@ struct imap_parser {
         uint64_t lit_size, lit_got;
         bool lit_sync;
         bool after_literal;             /* the next line continues after a literal */
+        /* A literal inside a BODY[ section (a header-fld-name): the atom so
+           far, the literal appended as a quoted string once read; the next
+           line continues the atom. */
+        char *sect_atom;
+        size_t sect_len;
+        bool sect_open;
+        /* A syntax error found in literal data: reported by the next line
+           (feed_bytes errors mean the spool failed, not the client). */
+        const char *pending_error;
         char *lit_buf;
         struct imap_spool *lit_spool;
         const char *error;
@@ -136,13 +145,61 @@ static bool section_takes_strings(const char *prefix, size_t len)
    BODY.PEEK section quoted strings are allowed too (header-fld-name is an
    astring): they stay in the atom as written, quotes and escapes included,
    and fetch-section.c unquotes them. */
+/* Appends n bytes to the section atom being built across a literal. */
+static bool sect_append(struct imap_parser *parser, const char *data, size_t n)
+{
+        if (!account(parser, n))
+                return false;
+        char *atom = pool_alloc(parser->pool, parser->sect_len + n + 1);
+        if (parser->sect_len > 0)
+                memcpy(atom, parser->sect_atom, parser->sect_len);
+        memcpy(atom + parser->sect_len, data, n);
+        parser->sect_atom = atom;
+        parser->sect_len += n;
+        return true;
+}
+
+static enum imap_parse_result parse_literal_start(struct imap_parser *parser, const char *line,
+                                                  size_t len, size_t *pos);
+
+/* '{' inside a BODY[ section: a literal header-fld-name. The atom so far is
+   kept and continues on the line after the literal. */
+static enum imap_parse_result section_literal(struct imap_parser *parser, const char *line,
+                                              size_t start, size_t len, size_t *pos)
+{
+        if (!sect_append(parser, line + start, *pos - start))
+                return fail(parser, "Too many arguments");
+        parser->sect_open = true;
+        return parse_literal_start(parser, line, len, pos);
+}
+
+/* The atom's bytes: a continued section atom gets the line's part added. */
+static const char *atom_text(struct imap_parser *parser, const char *line, size_t start,
+                             size_t n, size_t *len_r)
+{
+        if (!parser->sect_open) {
+                *len_r = n;
+                return pool_strndup(parser->pool, line + start, n);
+        }
+        parser->sect_open = false;
+        if (!sect_append(parser, line + start, n))
+                return NULL;
+        *len_r = parser->sect_len;
+        return parser->sect_atom;
+}
+
 static enum imap_parse_result parse_atom(struct imap_parser *parser, const char *line,
                                          size_t len, size_t *pos)
 {
         size_t start = *pos, i = *pos;
-        bool in_section = false, strings = false;
+        /* A line after a section literal starts inside that section. */
+        bool in_section = parser->sect_open, strings = parser->sect_open;
         for (; i < len; i++) {
                 char c = line[i];
+                if (strings && c == '{') {
+                        *pos = i;
+                        return section_literal(parser, line, start, len, pos);
+                }
                 if (strings && c == '"') {
                         size_t end, n;
                         const char *error;
@@ -170,13 +227,17 @@ static enum imap_parse_result parse_atom(struct imap_parser *parser, const char 
         }
         if (in_section)
                 return fail(parser, "Missing ] in atom");
-        size_t n = i - start;
+        size_t n = i - start, text_len;
         struct imap_arg *arg = arg_add(parser);
         if (arg == NULL || !account(parser, n + 16))
                 return fail(parser, "Too many arguments");
-        arg->str = pool_strndup(parser->pool, line + start, n);
-        arg->len = n;
-        arg->type = n == 3 && strncasecmp(arg->str, "NIL", 3) == 0 ? IMAP_ARG_NIL : IMAP_ARG_ATOM;
+        const char *text = atom_text(parser, line, start, n, &text_len);
+        if (text == NULL)
+                return fail(parser, "Too many arguments");
+        arg->str = text;
+        arg->len = text_len;
+        arg->type = text_len == 3 && strncasecmp(text, "NIL", 3) == 0 ? IMAP_ARG_NIL :
+                                                                        IMAP_ARG_ATOM;
         *pos = i;
         return PARSE_OK;
 }
@@ -273,10 +334,19 @@ enum imap_parse_result imap_parser_feed_line(struct imap_parser *parser, const c
         size_t pos = 0;
         if (parser->state != STATE_LINE)
                 return fail(parser, "Literal data expected");
+        if (parser->pending_error != NULL)
+                return fail(parser, parser->pending_error);
         if (parser->after_literal) {
                 parser->after_literal = false;
                 if (len > 0 && line[0] != ' ' && line[0] != ')')
                         return fail(parser, "Missing space after literal");
+        }
+        if (parser->sect_open) {
+                enum imap_parse_result r = parse_atom(parser, line, len, &pos);
+                if (r != PARSE_OK)
+                        return r;
+                if (!separator_ok(line, len, pos))
+                        return fail(parser, "Missing space after atom");
         }
         while (pos < len) {
                 char c = line[pos];
@@ -320,6 +390,8 @@ bool imap_parser_literal_accept(struct imap_parser *parser, struct imap_spool *s
 {
         if (parser->state != STATE_LITERAL)
                 return false;
+        if (parser->sect_open)
+                spool = NULL;   /* a header field name, never a message */
         if (spool != NULL) {
                 if (parser->lit_size > parser->set.max_spool_literal)
                         return false;
@@ -334,8 +406,40 @@ bool imap_parser_literal_accept(struct imap_parser *parser, struct imap_spool *s
         return true;
 }
 
+/* A section literal joins its atom as the quoted string it could have been
+   sent as; one that no quoted string can carry fails the command when the
+   next line arrives. */
+static enum imap_parse_result section_literal_done(struct imap_parser *parser)
+{
+        const char *p = parser->lit_buf;
+        size_t n = (size_t)parser->lit_size, escapes = 0;
+        parser->state = STATE_LINE;
+        for (size_t i = 0; i < n; i++) {
+                if (p[i] == '\0' || p[i] == '\r' || p[i] == '\n') {
+                        parser->pending_error = "Invalid characters in header field name";
+                        return PARSE_MORE;
+                }
+                escapes += p[i] == '"' || p[i] == '\\';
+        }
+        /* UNSAFE: n <= max_literal and escapes <= n, so this cannot wrap. */
+        size_t quoted_len = n + escapes + 2;
+        char *quoted = pool_alloc(parser->pool, quoted_len), *o = quoted;
+        *o++ = '"';
+        for (size_t i = 0; i < n; i++) {
+                if (p[i] == '"' || p[i] == '\\')
+                        *o++ = '\\';
+                *o++ = p[i];
+        }
+        *o = '"';
+        if (!sect_append(parser, quoted, quoted_len))
+                parser->pending_error = "Too many arguments";
+        return PARSE_MORE;
+}
+
 static enum imap_parse_result literal_done(struct imap_parser *parser)
 {
+        if (parser->sect_open)
+                return section_literal_done(parser);
         struct imap_arg *arg = arg_add(parser);
         if (arg == NULL)
                 return fail(parser, "Too many arguments");
@@ -374,6 +478,7 @@ enum imap_parse_result imap_parser_feed_bytes(struct imap_parser *parser, const 
 
 void imap_parser_literal_skip(struct imap_parser *parser)
 {
+        parser->sect_open = false;
         parser->state = STATE_LINE;
         parser->after_literal = true;
         struct imap_arg *arg = arg_add(parser);

@@ -23,7 +23,10 @@ struct imap_spool;
 #define IMAP_PARSER_MAX_LIST 4096
 
 enum imap_arg_type {
-        IMAP_ARG_ATOM,          /* includes "BODY[HEADER.FIELDS (A B)]<0.10>" as one atom */
+        /* Includes "BODY[HEADER.FIELDS (A "B")]<0.10>" as one atom: in a BODY
+           or BODY.PEEK section quoted strings stay as written, and a literal
+           field name is folded in as the quoted string it would have been. */
+        IMAP_ARG_ATOM,
         IMAP_ARG_QUOTED,
         IMAP_ARG_LITERAL,       /* in memory (str/len) or spooled (spool) */
         IMAP_ARG_NIL,           /* the atom NIL; str is "NIL" too */

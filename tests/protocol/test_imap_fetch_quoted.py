@@ -1,7 +1,7 @@
 """FETCH BODY[HEADER.FIELDS (...)] with quoted header names (RFC 3501 §9:
 header-fld-name is an astring) against the real cove-imapd: quoted, mixed
-and escaped names, .NOT, nested parts, partials, imaplib, and the errors
-that must stay BAD."""
+and escaped names, literal names, .NOT, nested parts, partials, imaplib,
+and the errors that must stay BAD."""
 import imaplib
 import re
 import unittest
@@ -82,6 +82,22 @@ class ImapFetchQuoted(unittest.TestCase):
         self.assertEqual(data, b"Subject: inner\r\nX-Y: inner why\r\n\r\n")
         name, data = self.fetch_literal(c, b"c", b'BODY.PEEK[HEADER.FIELDS ("From")]<6.5>')
         self.assertEqual(data, b"a@exa")
+
+    def test_literal_names(self):
+        c = self.raw()
+        c.send(b"a FETCH 1 (BODY.PEEK[HEADER.FIELDS (From {3}\r\n")
+        self.assertTrue(c.line().startswith(b"+ "))
+        c.send(b"X-Y {7+}\r\nSubject)])\r\n")
+        first = c.line()
+        self.assertEqual(first, b"* 1 FETCH (BODY[HEADER.FIELDS (From X-Y Subject)] {56}")
+        self.assertEqual(c.read_exact(56), b"From: a@example.org\r\nSubject: quoted names\r\n"
+                                           b"X-Y: why\r\n\r\n")
+        self.assertTrue(c.until_tagged(b"a")[-1].startswith(b"a OK"))
+        # A literal name holding a line break is refused; the session goes on.
+        c.send(b"b FETCH 1 (BODY.PEEK[HEADER.FIELDS ({4+}\r\nX\r\nY)])\r\n")
+        self.assertTrue(c.until_tagged(b"b")[-1].startswith(b"b BAD"))
+        _, data = self.fetch_literal(c, b"c", b'BODY.PEEK[HEADER.FIELDS ("X-Y")]')
+        self.assertEqual(data, b"X-Y: why\r\n\r\n")
 
     def test_imaplib(self):
         m = imaplib.IMAP4("127.0.0.1", self.port, timeout=30)

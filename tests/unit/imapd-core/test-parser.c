@@ -100,6 +100,81 @@ Test(imap_parser, section_quoted_errors)
         }
 }
 
+/* A literal header-fld-name (RFC 3501 astring) inside a section: the atom
+   continues after it, with the literal folded in as a quoted string. */
+static void section_literal(size_t step)
+{
+        cr_assert_eq(feed("a FETCH 1 (BODY.PEEK[HEADER.FIELDS (From {4}"), PARSE_MORE);
+        uint64_t size;
+        bool sync;
+        imap_parser_literal(parser, &size, &sync);
+        cr_assert_eq(size, 4);
+        cr_assert(sync);
+        cr_assert(imap_parser_literal_accept(parser, NULL));
+        cr_assert_eq(feed_literal("X-\"Y", 4, step), PARSE_MORE);
+        cr_assert_eq(imap_parser_wants(parser), IMAP_WANT_LINE);
+        cr_assert_eq(feed(" {2+}"), PARSE_MORE);
+        cr_assert(imap_parser_literal_accept(parser, NULL));
+        cr_assert_eq(feed_literal("\\z", 2, step), PARSE_MORE);
+        cr_assert_eq(feed(")]<0.9> FLAGS)"), PARSE_OK, "%s", imap_parser_error(parser));
+        size_t n;
+        const struct imap_arg *args = imap_parser_args(parser, &n);
+        cr_assert_eq(n, 4);
+        cr_assert_eq(args[3].list_count, 2);
+        cr_assert_eq(args[3].list[0].type, IMAP_ARG_ATOM);
+        cr_assert_str_eq(args[3].list[0].str,
+                         "BODY.PEEK[HEADER.FIELDS (From \"X-\\\"Y\" \"\\\\z\")]<0.9>");
+        cr_assert_eq(args[3].list[0].len, strlen(args[3].list[0].str));
+        cr_assert_str_eq(args[3].list[1].str, "FLAGS");
+}
+
+Test(imap_parser, section_literal_whole)
+{
+        section_literal(100);
+}
+
+Test(imap_parser, section_literal_trickled)
+{
+        section_literal(1);
+        imap_parser_reset(parser, pool);
+        section_literal(0);
+}
+
+Test(imap_parser, section_literal_errors)
+{
+        /* A name no quoted string can carry. */
+        cr_assert_eq(feed("a FETCH 1 BODY[HEADER.FIELDS ({3}"), PARSE_MORE);
+        cr_assert(imap_parser_literal_accept(parser, NULL));
+        cr_assert_eq(feed_literal("a\rb", 3, 1), PARSE_MORE);
+        cr_assert_eq(feed(")]"), PARSE_ERROR);
+        cr_assert_str_eq(imap_parser_error(parser), "Invalid characters in header field name");
+        /* Over the literal limit: skipped; the rest cannot parse. */
+        imap_parser_reset(parser, pool);
+        cr_assert_eq(feed("a FETCH 1 BODY[HEADER.FIELDS ({5000+}"), PARSE_MORE);
+        cr_assert(!imap_parser_literal_accept(parser, NULL));
+        imap_parser_literal_skip(parser);
+        cr_assert_neq(feed(")]"), PARSE_OK);
+        /* Not in other sections, and the literal must end the line. */
+        const char *bad[] = { "a FETCH 1 BINARY[{1}", "a FETCH 1 BODY[HEADER.FIELDS ({1} x)]",
+                              "a FETCH 1 BODY[HEADER.FIELDS ({x})]" };
+        for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+                imap_parser_reset(parser, pool);
+                cr_assert_eq(feed(bad[i]), PARSE_ERROR, "%s", bad[i]);
+        }
+        /* A spool offered for it (APPEND position) is not used. */
+        imap_parser_reset(parser, pool);
+        cr_assert_eq(feed("a APPEND BODY[HEADER.FIELDS ({1}"), PARSE_MORE);
+        struct imap_spool *spool = imap_spool_create(pool, "/tmp");
+        cr_assert(imap_parser_literal_accept(parser, spool));
+        cr_assert_eq(feed_literal("Q", 1, 1), PARSE_MORE);
+        cr_assert_eq(imap_spool_size(spool), 0);
+        imap_spool_destroy(&spool);
+        cr_assert_eq(feed(")]"), PARSE_OK);
+        size_t n;
+        const struct imap_arg *args = imap_parser_args(parser, &n);
+        cr_assert_str_eq(args[2].str, "BODY[HEADER.FIELDS (\"Q\")]");
+}
+
 static void literal_roundtrip(size_t step)
 {
         cr_assert_eq(feed("a LOGIN {5}"), PARSE_MORE);
