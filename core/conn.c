@@ -333,6 +333,24 @@ static void conn_process_protocol(struct conn *c)
                 conn_close(c, "shutdown");
 }
 
+/* Between events an idle connection keeps no buffers: a fully consumed
+   input buffer (the 16 KB read chunk) and a drained output buffer (as large
+   as the largest reply so far) are freed, so ten thousand IDLE sessions do
+   not each hold them. Lines handed out by conn_read_line() are dead by now
+   (they live for one on_input call); the next read or reply allocates. */
+static void conn_trim_buffers(struct conn *c)
+{
+        if (c->in.data != NULL && c->in_pos >= c->in.len) {
+                buf_free(&c->in);
+                c->in_pos = 0;
+        }
+        /* Not while a producer streams: it refills the buffer at once. */
+        if (c->out.data != NULL && c->out_pos >= c->out.len && c->producer == NULL) {
+                buf_free(&c->out);
+                c->out_pos = 0;
+        }
+}
+
 static void conn_process(struct conn *c)
 {
         if (!c->closing)
@@ -347,6 +365,7 @@ static void conn_process(struct conn *c)
                         conn_finalize(c);
                 return;
         }
+        conn_trim_buffers(c);
         if (c->need_drained || c->need_dispatch ||
             (c->producer != NULL && !c->backpressure) || conn_tls_input_waiting(c))
                 conn_mark_pending(c);

@@ -140,6 +140,34 @@ def tree_usage(root_pid):
     return rss, pss, cpu, len(pids)
 
 
+INOTIFY = "/proc/sys/fs/inotify/max_user_instances"
+
+
+def raise_inotify(want):
+    """Dovecot's IDLE (and so its hibernation) needs one inotify instance per
+    connection, all owned by the mail uid; the kernel default is 128. Returns
+    the old value to restore, or None if unchanged."""
+    try:
+        with open(INOTIFY) as f:
+            old = int(f.read())
+        if old >= want:
+            return None
+        with open(INOTIFY, "w") as f:
+            f.write(str(want))
+        print(f"# fs.inotify.max_user_instances {old} -> {want} for the run", flush=True)
+        return old
+    except OSError as e:
+        print(f"# cannot raise fs.inotify.max_user_instances ({e}): Dovecot IDLE will "
+              "fall back to polling and not hibernate", flush=True)
+        return None
+
+
+def restore_inotify(old):
+    if old is not None:
+        with open(INOTIFY, "w") as f:
+            f.write(str(old))
+
+
 def raise_nofile():
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
@@ -283,7 +311,8 @@ def setup_dovecot(args, tmp, mail, hashes):
 
 def run_mixed(args, exe, label, port):
     base = [exe, "--port", str(port), "--users", str(args.users), "--clients",
-            str(args.clients), "--password", PASSWORD, "--label", label]
+            str(args.clients), "--password", PASSWORD, "--label", label,
+            "--ops-per-session", str(args.ops_per_session)]
     # Warm-up: first touches of every mailbox (Dovecot builds its indexes).
     subprocess.run(base + ["--seconds", "3", "--warmup", "0"], capture_output=True,
                    check=True)
@@ -322,22 +351,23 @@ def measure_idle(args, exe, server, conns):
                 ready.append(json.loads(line))
     th = threading.Thread(target=reader, daemon=True)
     th.start()
-    deadline = time.monotonic() + args.idle_timeout + 10
-    while ready[0] is None and client.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.2)
     samples = []
-    if ready[0] is not None:
-        # Settle (Dovecot hibernates after imap_hibernate_timeout), then sample.
-        time.sleep(args.settle)
-        for _ in range(3):
-            samples.append(tree_usage(server.proc.pid))
-            time.sleep(1)
-    client.stdin.close()
     try:
+        deadline = time.monotonic() + args.idle_timeout + 10
+        while ready[0] is None and client.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.2)
+        if ready[0] is not None:
+            # Settle (Dovecot hibernates after imap_hibernate_timeout), then sample.
+            time.sleep(args.settle)
+            for _ in range(3):
+                samples.append(tree_usage(server.proc.pid))
+                time.sleep(1)
+        client.stdin.close()
         client.wait(timeout=60)
-    except subprocess.TimeoutExpired:
-        client.kill()
-        client.wait()
+    finally:
+        if client.poll() is None:
+            client.kill()
+            client.wait()
     th.join(timeout=5)
     stats = ready[1] if len(ready) > 1 else {}
     if not samples:
@@ -365,6 +395,8 @@ def main():
     ap.add_argument("--msgs", type=int, default=40)
     ap.add_argument("--clients", type=int, default=32)
     ap.add_argument("--seconds", type=float, default=20)
+    ap.add_argument("--ops-per-session", type=int, default=20,
+                    help="mixed commands between SELECT and LOGOUT")
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--idle-conns", type=int, default=10000)
@@ -411,13 +443,18 @@ def main():
                 with Server("dovecot", ["dovecot", "-F", "-c", conf], port) as s:
                     results["dovecot-mixed"] = measure_mixed(args, exe, s)
             if not args.skip_idle:
-                conf, port = dovecot_conf(args, d, hibernate=True)
-                with Server("dovecot-hibernate", ["dovecot", "-F", "-c", conf], port) as s:
-                    results["dovecot-idle-hib"] = measure_idle(args, exe, s, args.idle_conns)
-                conf, port = dovecot_conf(args, d, hibernate=False)
-                with Server("dovecot-default", ["dovecot", "-F", "-c", conf], port) as s:
-                    results["dovecot-idle"] = measure_idle(args, exe, s,
-                                                           min(args.idle_conns, 1000))
+                old = raise_inotify(args.idle_conns + 1000)
+                try:
+                    conf, port = dovecot_conf(args, d, hibernate=True)
+                    with Server("dovecot-hibernate", ["dovecot", "-F", "-c", conf], port) as s:
+                        results["dovecot-idle-hib"] = measure_idle(args, exe, s,
+                                                                   args.idle_conns)
+                    conf, port = dovecot_conf(args, d, hibernate=False)
+                    with Server("dovecot-default", ["dovecot", "-F", "-c", conf], port) as s:
+                        results["dovecot-idle"] = measure_idle(args, exe, s,
+                                                               min(args.idle_conns, 1000))
+                finally:
+                    restore_inotify(old)
         c, dv = results.get("cove-mixed"), results.get("dovecot-mixed")
         if c and dv and dv["total_per_s"] > 0:
             print(f"# mixed cove/dovecot: commands/s x{c['total_per_s'] / dv['total_per_s']:.2f}",
