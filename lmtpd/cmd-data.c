@@ -155,11 +155,26 @@ static void spool_failed(struct lmtp_session *session, const char *error)
         transaction_end(session);
 }
 
+static void message_deliver(struct lmtp_session *session);
+
+static void deliver_parked(struct lmtp_commit_waiter *waiter, enum cove_store_err err)
+{
+        message_deliver(container_of(waiter, struct lmtp_session, waiter));
+}
+
 /* The whole message is in the spool: deliver to every recipient. */
 static void message_deliver(struct lmtp_session *session)
 {
         struct cove_store_part body;
         const char *error;
+        if (lmtp_commit_store_busy(session->server->commit)) {
+                /* The sync thread has the store: deliver when it is done. */
+                lmtp_session_set_state(session, LMTP_STATE_COMMIT);
+                conn_input_suspend(&session->conn);
+                lmtp_commit_when_free(session->server->commit, &session->waiter,
+                                      deliver_parked);
+                return;
+        }
         if (lmtp_spool_finish(&session->spool, &body, &error) < 0) {
                 spool_failed(session, error);
                 return;
@@ -269,7 +284,7 @@ void lmtp_body_abort(struct lmtp_session *session)
 {
         /* The delivery (if any) is committed and the flush will still run;
            the client never saw 250, so it will retry (a duplicate at worst,
-           never a loss). */
+           never a loss). A delivery parked for the store is simply dropped. */
         if (session->server != NULL && session->waiter.queued)
                 lmtp_commit_cancel(session->server->commit, &session->waiter);
         lmtp_spool_reset(&session->spool);

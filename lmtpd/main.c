@@ -38,7 +38,11 @@ static int lmtp_worker_init(struct worker *worker, void *context, const char **e
                 return -1;
         }
         pool_destroy(&error_pool);
-        server->commit = lmtp_commit_create(worker_loop(worker), server->store);
+        if (lmtp_commit_create(worker_loop(worker), server->store, &server->commit,
+                               error_r) < 0) {
+                store_close(&server->store);
+                return -1;
+        }
         return 0;
 }
 
