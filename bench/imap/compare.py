@@ -220,6 +220,7 @@ def setup_cove(args, tmp, mail):
 engine = lmdb
 path = {tmp}/cove-store
 plugin_dir = {args.build}/plugins
+{chr(10).join(o.replace("=", " = ", 1) for o in args.cove_store_option)}
 [server]
 workers = {args.workers}
 log_level = warn
@@ -309,18 +310,24 @@ def setup_dovecot(args, tmp, mail, hashes):
     return d
 
 
-def run_mixed(args, exe, label, port):
+def run_mixed(args, exe, label, port, ops):
     base = [exe, "--port", str(port), "--users", str(args.users), "--clients",
             str(args.clients), "--password", PASSWORD, "--label", label,
-            "--ops-per-session", str(args.ops_per_session)]
+            "--ops-per-session", str(ops)]
     # Warm-up: first touches of every mailbox (Dovecot builds its indexes).
     subprocess.run(base + ["--seconds", "3", "--warmup", "0"], capture_output=True,
                    check=True)
     return base + ["--seconds", str(args.seconds), "--warmup", "2"]
 
 
-def measure_mixed(args, exe, server):
-    cmd = run_mixed(args, exe, server.label, server.port)
+def load_average():
+    with open("/proc/loadavg") as f:
+        return float(f.read().split()[0])
+
+
+def measure_mixed(args, exe, server, ops):
+    cmd = run_mixed(args, exe, server.label, server.port, ops)
+    load = load_average()
     before = tree_usage(server.proc.pid)
     r = subprocess.run(cmd, capture_output=True, check=True, text=True)
     after = tree_usage(server.proc.pid)
@@ -329,6 +336,8 @@ def measure_mixed(args, exe, server):
     # are not counted; for Dovecot this is a lower bound).
     result["server_cpu_s"] = round(after[2] - before[2], 2)
     result["server_rss_mb"] = round(after[0] / 1024, 1)
+    result["ops_per_session"] = ops
+    result["loadavg_before"] = load   # other work on the machine (2 cores)
     print(json.dumps(result), flush=True)
     return result
 
@@ -395,8 +404,13 @@ def main():
     ap.add_argument("--msgs", type=int, default=40)
     ap.add_argument("--clients", type=int, default=32)
     ap.add_argument("--seconds", type=float, default=20)
-    ap.add_argument("--ops-per-session", type=int, default=20,
-                    help="mixed commands between SELECT and LOGOUT")
+    ap.add_argument("--ops-per-session", default="20,200",
+                    help="mixed commands between SELECT and LOGOUT; a comma list runs "
+                         "each profile")
+    ap.add_argument("--rounds", type=int, default=2,
+                    help="mixed runs per server and profile, Cove and Dovecot interleaved")
+    ap.add_argument("--cove-store-option", action="append", default=[],
+                    help="extra [store] KEY=VALUE for Cove (e.g. compress_threshold=0)")
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--idle-conns", type=int, default=10000)
@@ -417,7 +431,7 @@ def main():
     total = sum(len(m) for msgs in mail.values() for m in msgs)
     print(f"# {args.users} users x {args.msgs} messages, {total / 1e6:.1f} MB; mixed: "
           f"{args.clients} clients, {args.seconds} s; idle: {args.idle_conns} connections; "
-          f"{os.cpu_count()} CPUs", flush=True)
+          f"{os.cpu_count()} CPUs; loadavg {load_average()}", flush=True)
     tmp = tempfile.mkdtemp(prefix="cove-bench-imap-")
     os.chmod(tmp, 0o755)   # Dovecot's auth process (user dovecot) reads the passwd file
     results = {}
@@ -428,37 +442,44 @@ def main():
         d = setup_dovecot(args, tmp, mail, hashes)
         print(f"# filled both in {time.monotonic() - t0:.0f} s", flush=True)
         cove_cmd = [os.path.join(args.build, "imapd", "cove-imapd"), "-F", "-c", cove_conf]
-        if args.only in (None, "cove"):
-            if not args.skip_mixed:
-                with Server("cove", cove_cmd, args.cove_port) as s:
-                    results["cove-mixed"] = measure_mixed(args, exe, s)
-            if not args.skip_idle:
-                with Server("cove", cove_cmd, args.cove_port) as s:
-                    results["cove-idle"] = measure_idle(args, exe, s, args.idle_conns)
-        if args.only in (None, "dovecot"):
-            if shutil.which("dovecot") is None:
-                raise SystemExit("dovecot not installed: apt-get install dovecot-imapd")
-            if not args.skip_mixed:
-                conf, port = dovecot_conf(args, d, hibernate=False)
-                with Server("dovecot", ["dovecot", "-F", "-c", conf], port) as s:
-                    results["dovecot-mixed"] = measure_mixed(args, exe, s)
-            if not args.skip_idle:
-                old = raise_inotify(args.idle_conns + 1000)
-                try:
-                    conf, port = dovecot_conf(args, d, hibernate=True)
-                    with Server("dovecot-hibernate", ["dovecot", "-F", "-c", conf], port) as s:
-                        results["dovecot-idle-hib"] = measure_idle(args, exe, s,
-                                                                   args.idle_conns)
-                    conf, port = dovecot_conf(args, d, hibernate=False)
-                    with Server("dovecot-default", ["dovecot", "-F", "-c", conf], port) as s:
-                        results["dovecot-idle"] = measure_idle(args, exe, s,
-                                                               min(args.idle_conns, 1000))
-                finally:
-                    restore_inotify(old)
-        c, dv = results.get("cove-mixed"), results.get("dovecot-mixed")
-        if c and dv and dv["total_per_s"] > 0:
-            print(f"# mixed cove/dovecot: commands/s x{c['total_per_s'] / dv['total_per_s']:.2f}",
-                  flush=True)
+        sides = [x for x in ("cove", "dovecot") if args.only in (None, x)]
+        if "dovecot" in sides and shutil.which("dovecot") is None:
+            raise SystemExit("dovecot not installed: apt-get install dovecot-imapd")
+
+        def server(side, hibernate=False, label=None):
+            if side == "cove":
+                return Server(label or "cove", cove_cmd, args.cove_port)
+            conf, port = dovecot_conf(args, d, hibernate)
+            return Server(label or "dovecot", ["dovecot", "-F", "-c", conf], port)
+
+        profiles = [int(x) for x in str(args.ops_per_session).split(",")]
+        if not args.skip_mixed:
+            for _ in range(args.rounds):
+                for ops in profiles:
+                    for side in sides:
+                        with server(side) as s:
+                            results.setdefault((side, ops), []).append(
+                                measure_mixed(args, exe, s, ops))
+        if not args.skip_idle and "cove" in sides:
+            with server("cove") as s:
+                results["cove-idle"] = measure_idle(args, exe, s, args.idle_conns)
+        if not args.skip_idle and "dovecot" in sides:
+            old = raise_inotify(args.idle_conns + 1000)
+            try:
+                with server("dovecot", True, "dovecot-hibernate") as s:
+                    results["dovecot-idle-hib"] = measure_idle(args, exe, s, args.idle_conns)
+                with server("dovecot", False, "dovecot-default") as s:
+                    results["dovecot-idle"] = measure_idle(args, exe, s,
+                                                           min(args.idle_conns, 1000))
+            finally:
+                restore_inotify(old)
+        for ops in profiles:
+            c, dv = results.get(("cove", ops)), results.get(("dovecot", ops))
+            if c and dv:
+                med = lambda rs: sorted(r["total_per_s"] for r in rs)[len(rs) // 2]
+                print(f"# mixed, {ops} commands/session: cove {med(c):.0f} vs dovecot "
+                      f"{med(dv):.0f} commands/s (median of {len(c)}): "
+                      f"x{med(c) / max(med(dv), 1e-9):.2f}", flush=True)
     finally:
         if os.environ.get("COVE_BENCH_KEEP") == "1":
             print(f"# kept {tmp}")
