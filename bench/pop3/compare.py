@@ -124,7 +124,7 @@ def crypt_hash(password, scheme, cost):
         return crypt.crypt(password, f"$6$rounds={cost or 100000}${salt}$")
     if scheme == "yescrypt":
         # libxcrypt's parameter string for cost 5 (its default); others vary.
-        if cost not in (None, 5):
+        if cost not in (None, 0, 5):
             raise SystemExit("--scheme yescrypt: only the default cost (5) is supported here")
         return crypt.crypt(password, f"$y$j9T${salt}$")
     raise SystemExit(f"--scheme {scheme}: no Dovecot equivalent in this script")
