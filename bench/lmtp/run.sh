@@ -1,14 +1,16 @@
 #!/bin/sh
 # run.sh - side-by-side durable LMTP delivery: cove-lmtpd and Debian's Dovecot
 # LMTP (maildir, default mail_fsync=optimized), same machine, same load
-# (lmtp-load.c; lmtp-load.py with LOADGEN=py), one after the other. Both run privately on loopback from a
+# (lmtp-load.c), one after the other. Both run privately on loopback from a
 # temp directory and are stopped at the end; nothing is installed or enabled
 # except the dovecot-lmtpd package (apt-get install dovecot-lmtpd), which must
 # be present. Needs a Release build: BUILD=build/release by default.
 #
 # Usage: bench/lmtp/run.sh [SECONDS] [CONNECTIONS...]   (as root for Dovecot)
-# ONLY=cove or ONLY=dovecot runs one side; PERF=1 records `perf record -g`
-# of the cove-lmtpd workers into $PERF_OUT (default /tmp/cove-lmtpd.perf).
+# ONLY=cove or ONLY=dovecot runs one side; LOADGEN=py uses the Python
+# generator, LOADGEN_CPU=1 prints its CPU time; PERF=1 records `perf record -g`
+# of the cove-lmtpd workers into $PERF_OUT (default /tmp/cove-lmtpd.perf);
+# LOG_LEVEL=debug KEEP_LOG=FILE keeps cove-lmtpd's log (group-commit sizes).
 set -eu
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
 BUILD=${BUILD:-$SRC/build/release}
@@ -26,12 +28,14 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 cc -O2 -Wall -o "$T/lmtp-load" "$SRC/bench/lmtp/lmtp-load.c"
+# LOADGEN_CPU=1: print the generator's own CPU time after each run.
+TIMER=; [ -n "${LOADGEN_CPU:-}" ] && TIMER="/usr/bin/time -f loadgen-cpu=%Us+%Ss"
 load() {   # PORT CONNECTIONS LABEL
         if [ "${LOADGEN:-c}" = py ]; then
-                python3 "$SRC/bench/lmtp/lmtp-load.py" --port "$1" --users "$USERS" \
+                $TIMER python3 "$SRC/bench/lmtp/lmtp-load.py" --port "$1" --users "$USERS" \
                         --connections "$2" --seconds "$SECS" --label "$3"
         else
-                "$T/lmtp-load" --port "$1" --users "$USERS" \
+                $TIMER "$T/lmtp-load" --port "$1" --users "$USERS" \
                         --connections "$2" --seconds "$SECS" --label "$3"
         fi
 }
