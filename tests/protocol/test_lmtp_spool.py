@@ -8,13 +8,16 @@ the spool directory, and every path gives it back.
   after a BDAT chunk and a BDAT chunk over the size limit, the worker holds
   no spool file and the directory is empty.
 - A message under the threshold never opens a spool file.
+- A spool_dir that cannot be made stops start-up with one line naming it.
 """
 import os
+import shutil
 import stat
+import subprocess
 import time
 import unittest
 
-from coveharness import CoveServer
+from coveharness import DAEMONS, CoveServer
 from lmtpclient import RawLmtp, fetch, mailbox_counts, stuff, trace
 
 
@@ -141,6 +144,19 @@ class LmtpSpool(unittest.TestCase):
         self.assertEqual(c.reply()[0], 250)
         self.assertEqual(fetch(self.srv, "small@example.org", "INBOX", 1),
                          trace("s@example.net", "small@example.org") + body)
+
+
+class LmtpSpoolDirBad(unittest.TestCase):
+    def test_unusable_spool_dir_stops_start_up(self):
+        srv = CoveServer(extra_conf="[lmtp]\nspool_dir = /nonexistent/cove/spool\n")
+        try:
+            r = subprocess.run([DAEMONS["lmtpd"], "-F", "-c", srv.conf],
+                               capture_output=True, timeout=30)
+            err = r.stderr.decode(errors="replace")
+            self.assertNotEqual(r.returncode, 0)
+            self.assertIn("[lmtp] spool_dir /nonexistent/cove/spool: cannot create", err)
+        finally:
+            shutil.rmtree(srv.dir, ignore_errors=True)
 
 
 if __name__ == "__main__":
