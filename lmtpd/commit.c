@@ -145,9 +145,9 @@ static void flush_end(struct lmtp_commit *commit)
         unsigned n = list_run(&commit->inflight, err);
         commit->flushes++;
         commit->waiters += n;
-        log_debug("lmtp: group commit waiters=%u sync_us=%lld flushes=%llu deliveries=%llu", n,
-                  sync_us, commit->flushes, commit->waiters);
-        list_run(&commit->parked, COVE_STORE_OK);
+        unsigned parked = list_run(&commit->parked, COVE_STORE_OK);
+        log_debug("lmtp: group commit waiters=%u parked=%u sync_us=%lld flushes=%llu "
+                  "deliveries=%llu", n, parked, sync_us, commit->flushes, commit->waiters);
 }
 
 static void commit_prepare_cb(struct ev_loop *loop, ev_prepare *w, int revents)
