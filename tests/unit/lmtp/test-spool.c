@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -153,4 +155,29 @@ Test(lmtp_spool, dir_check_creates_0700)
         close(fd);
         cr_assert_eq(lmtp_spool_dir_check(file, &error), -1);
         unlink(file);
+}
+
+Test(lmtp_spool, write_failure_is_reported_and_reset_recovers)
+{
+        struct lmtp_spool spool;
+        struct cove_store_part part;
+        const char *error;
+        static char chunk[LMTP_SPOOL_STAGE];
+        /* Files may not grow past 100 KiB: write() fails with EFBIG. */
+        struct rlimit small = { .rlim_cur = 100 * 1024, .rlim_max = RLIM_INFINITY };
+        signal(SIGXFSZ, SIG_IGN);
+        cr_assert_eq(setrlimit(RLIMIT_FSIZE, &small), 0);
+        memset(chunk, 'f', sizeof(chunk));
+        lmtp_spool_init(&spool, dir, 0);
+        int ret = 0;
+        for (int i = 0; i < 4 && ret == 0; i++)
+                ret = lmtp_spool_append(&spool, chunk, sizeof(chunk), &error);
+        cr_assert_eq(ret, -1, "writing past 100 KiB fails");
+        cr_assert_eq(spool.error, EFBIG);
+        cr_assert_eq(lmtp_spool_finish(&spool, &part, &error), -1);
+        lmtp_spool_reset(&spool);
+        cr_assert_eq(lmtp_spool_append(&spool, "ok", 2, &error), 0);
+        cr_assert_eq(lmtp_spool_finish(&spool, &part, &error), 0);
+        cr_assert_eq(part.size, 2);
+        lmtp_spool_reset(&spool);
 }
