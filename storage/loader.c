@@ -44,6 +44,9 @@ static const struct loader_op mandatory_ops[] = {
         OP(stream_open), OP(stream_read), OP(stream_close),
 };
 
+/* Optional ops standing alone (may be NULL): sync, stats,
+   mailbox_advance_recent. */
+
 /* Optional ops that only make sense together: all set or all NULL. */
 static const struct loader_op lock_group[] = {
         OP(lock_maildrop), OP(lock_expunge_guard), OP(unlock),
@@ -55,8 +58,8 @@ static const struct loader_op notify_group[] = {
 /* Bytes of struct cove_store_ops that a plugin of ABI 1.<minor> must provide;
    index = minor. Append a row when a minor version appends members. */
 static const size_t ops_size_for_minor[] = {
-        /* 1.0: everything up to and including notify_unwatch */
-        offsetof(struct cove_store_ops, notify_unwatch) + sizeof(void (*)(void)),
+        /* 1.0: everything up to and including mailbox_advance_recent */
+        offsetof(struct cove_store_ops, mailbox_advance_recent) + sizeof(void (*)(void)),
 };
 
 bool loader_engine_name_valid(const char *engine)

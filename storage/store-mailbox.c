@@ -121,6 +121,15 @@ enum cove_store_err store_user_set_password(struct store_txn *txn, uint32_t user
         return user_update(txn, user_id, COVE_USER_SET_PASSWORD, &values);
 }
 
+enum cove_store_err store_user_set_apop_secret(struct store_txn *txn, uint32_t user_id,
+                                              const char *secret)
+{
+        const struct cove_store_user values = {
+                .apop_secret = secret != NULL ? secret : "",
+        };
+        return user_update(txn, user_id, COVE_USER_SET_APOP, &values);
+}
+
 enum cove_store_err store_user_set_quota(struct store_txn *txn, uint32_t user_id,
                                          uint64_t bytes, uint64_t messages)
 {
@@ -268,6 +277,30 @@ enum cove_store_err store_mailbox_get(struct store_txn *txn, uint32_t mailbox_id
         if (err != COVE_STORE_OK)
                 return store_engine_fail(txn->store, err,
                                          pool_printf(txn->pool, "mailbox %u", mailbox_id));
+        return COVE_STORE_OK;
+}
+
+bool store_tracks_recent(const struct store *store)
+{
+        return store->ops->mailbox_advance_recent != NULL;
+}
+
+enum cove_store_err store_mailbox_advance_recent(struct store_txn *txn, uint32_t mailbox_id,
+                                                 uint32_t uid, uint32_t *old_r)
+{
+        if (old_r != NULL)
+                *old_r = 0;
+        if (!store_tracks_recent(txn->store))
+                return store_fail(txn->store, COVE_STORE_NOPERM,
+                                  "engine does not track \\Recent");
+        enum cove_store_err err = store_txn_need_write(txn, "advance recent");
+        if (err != COVE_STORE_OK)
+                return err;
+        err = ops_of(txn)->mailbox_advance_recent(txn->engine, mailbox_id, uid, old_r);
+        if (err != COVE_STORE_OK)
+                return store_engine_fail(txn->store, err,
+                                         pool_printf(txn->pool, "advance recent of mailbox %u",
+                                                     mailbox_id));
         return COVE_STORE_OK;
 }
 

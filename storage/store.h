@@ -107,6 +107,10 @@ enum cove_store_err store_user_get(struct store_txn *txn, uint32_t user_id,
 enum cove_store_err store_user_set_password(struct store_txn *txn, uint32_t user_id,
                                             const char *password_hash,
                                             const char *scram_secret);
+/* Sets (or with NULL or "" clears) the user's POP3 APOP secret, a
+   plaintext-equivalent password kept as given (docs/passwords.md). */
+enum cove_store_err store_user_set_apop_secret(struct store_txn *txn, uint32_t user_id,
+                                              const char *secret);
 /* 0 means unlimited. */
 enum cove_store_err store_user_set_quota(struct store_txn *txn, uint32_t user_id,
                                          uint64_t bytes, uint64_t messages);
@@ -136,6 +140,15 @@ enum cove_store_err store_mailbox_rename(struct store_txn *txn, uint32_t user_id
 /* Deletes a mailbox and its messages; NOPERM for INBOX. */
 enum cove_store_err store_mailbox_delete(struct store_txn *txn, uint32_t user_id,
                                          const char *name);
+/* IMAP \Recent (RFC 3501 section 2.3.2). store_tracks_recent() is false
+   when the engine keeps no recent_uid watermark (then it is always 1 in
+   records and \Recent is per session only). store_mailbox_advance_recent()
+   raises the mailbox's recent_uid to min(uid, uidnext), never lowering it,
+   in a write txn; *old_r (may be NULL) gets the value before, so the caller
+   owns [*old_r, new recent_uid) as \Recent. NOPERM without engine support. */
+bool store_tracks_recent(const struct store *store);
+enum cove_store_err store_mailbox_advance_recent(struct store_txn *txn, uint32_t mailbox_id,
+                                                 uint32_t uid, uint32_t *old_r);
 enum cove_store_err store_mailbox_iter_init(struct store_txn *txn, uint32_t user_id,
                                             struct store_iter **iter_r);
 enum cove_store_err store_mailbox_iter_next(struct store_iter *iter,

@@ -42,7 +42,9 @@ enum cove_store_err lmdb_mailbox_read(struct cove_store_txn *txn, uint32_t mailb
         box->messages = lmdb_rbuf_u32(&r);
         box->unseen = lmdb_rbuf_u32(&r);
         box->bytes = lmdb_rbuf_u64(&r);
-        if (r.bad || version != LMDB_RECORD_V1 || box->id != mailbox_id)
+        box->recent_uid = version >= LMDB_RECORD_V2 ? lmdb_rbuf_u32(&r) : 1;
+        if (r.bad || version < LMDB_RECORD_V1 || version > LMDB_RECORD_V2 ||
+            box->id != mailbox_id)
                 return lmdb_error(txn->store, COVE_STORE_CORRUPT,
                                   "mailbox record %u is malformed", mailbox_id);
         return COVE_STORE_OK;
@@ -54,7 +56,7 @@ enum cove_store_err lmdb_mailbox_write(struct cove_store_txn *txn,
         struct lmdb_wbuf w = { 0 };
         uint8_t key[4];
 
-        lmdb_wbuf_u8(&w, LMDB_RECORD_V1);
+        lmdb_wbuf_u8(&w, LMDB_RECORD_V2);
         lmdb_wbuf_u32(&w, box->id);
         lmdb_wbuf_u32(&w, box->user_id);
         lmdb_wbuf_lstr(&w, box->name, strlen(box->name));
@@ -66,6 +68,7 @@ enum cove_store_err lmdb_mailbox_write(struct cove_store_txn *txn,
         lmdb_wbuf_u32(&w, box->messages);
         lmdb_wbuf_u32(&w, box->unseen);
         lmdb_wbuf_u64(&w, box->bytes);
+        lmdb_wbuf_u32(&w, box->recent_uid);
         mailbox_key(key, box->id);
         enum cove_store_err err = lmdb_put(txn, LMDB_DB_MAILBOXES, key, sizeof(key),
                                            w.data, w.len, 0);
@@ -113,7 +116,7 @@ enum cove_store_err lmdb_mailbox_create(struct cove_store_txn *txn, uint32_t use
                 return err;
         struct cove_store_mailbox box = {
                 .user_id = user_id, .name = name, .uidnext = 1, .highestmodseq = 1,
-                .special_use = special_use,
+                .special_use = special_use, .recent_uid = 1,
         };
         err = lmdb_meta_next(txn, LMDB_META_NEXT_MAILBOX, &id);
         if (err == COVE_STORE_OK && id > UINT32_MAX)
@@ -356,6 +359,28 @@ enum cove_store_err lmdb_mailbox_set_special_use(struct cove_store_txn *txn,
         if (err != COVE_STORE_OK)
                 return err;
         box.special_use = special_use;
+        return lmdb_txn_fail(txn, lmdb_mailbox_write(txn, &box));
+}
+
+enum cove_store_err lmdb_mailbox_advance_recent(struct cove_store_txn *txn,
+                                                uint32_t mailbox_id, uint32_t uid,
+                                                uint32_t *old_r)
+{
+        enum cove_store_err err = lmdb_txn_call(txn, true);
+        struct cove_store_mailbox box;
+
+        if (err != COVE_STORE_OK)
+                return err;
+        err = lmdb_mailbox_read(txn, mailbox_id, &txn->arena, &box);
+        if (err != COVE_STORE_OK)
+                return err;
+        if (old_r != NULL)
+                *old_r = box.recent_uid;
+        if (uid > box.uidnext)
+                uid = box.uidnext;
+        if (uid <= box.recent_uid)
+                return COVE_STORE_OK;
+        box.recent_uid = uid;
         return lmdb_txn_fail(txn, lmdb_mailbox_write(txn, &box));
 }
 

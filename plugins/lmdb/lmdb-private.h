@@ -24,6 +24,10 @@
 /* Record version byte at the front of every user/mailbox/message/blob
    record, so single record layouts can evolve inside a format version. */
 #define LMDB_RECORD_V1 1u
+/* V2 user records add apop_secret after used_messages; V2 mailbox records
+   add recent_uid after bytes. V1 records still decode (apop_secret "",
+   recent_uid 1) and are rewritten as V2 on their next write. */
+#define LMDB_RECORD_V2 2u
 
 /* Bodies are split into chunks of this size, each compressed on its own. */
 #define LMDB_CHUNK_SIZE (64u * 1024u)
@@ -348,6 +352,9 @@ enum cove_store_err lmdb_mailbox_get(struct cove_store_txn *txn, uint32_t mailbo
 enum cove_store_err lmdb_mailbox_rename(struct cove_store_txn *txn, uint32_t mailbox_id,
                                         const char *new_name);
 enum cove_store_err lmdb_mailbox_delete(struct cove_store_txn *txn, uint32_t mailbox_id);
+enum cove_store_err lmdb_mailbox_advance_recent(struct cove_store_txn *txn,
+                                                uint32_t mailbox_id, uint32_t uid,
+                                                uint32_t *old_r);
 enum cove_store_err lmdb_mailbox_set_special_use(struct cove_store_txn *txn,
                                                  uint32_t mailbox_id, uint32_t special_use);
 enum cove_store_err lmdb_subscription_set(struct cove_store_txn *txn, uint32_t user_id,

@@ -41,7 +41,9 @@ enum cove_store_err lmdb_user_read(struct cove_store_txn *txn, uint32_t user_id,
         user_r->quota_messages = lmdb_rbuf_u64(&r);
         user_r->used_bytes = lmdb_rbuf_u64(&r);
         user_r->used_messages = lmdb_rbuf_u64(&r);
-        if (r.bad || version != LMDB_RECORD_V1 || user_r->id != user_id)
+        user_r->apop_secret = version >= LMDB_RECORD_V2 ? lmdb_rbuf_lstr(&r, arena, NULL) : "";
+        if (r.bad || version < LMDB_RECORD_V1 || version > LMDB_RECORD_V2 ||
+            user_r->id != user_id)
                 return lmdb_error(txn->store, COVE_STORE_CORRUPT,
                                   "user record %u is malformed", user_id);
         return COVE_STORE_OK;
@@ -55,8 +57,9 @@ enum cove_store_err lmdb_user_write(struct cove_store_txn *txn,
         const char *name = str_or_empty(user->name);
         const char *hash = str_or_empty(user->password_hash);
         const char *scram = str_or_empty(user->scram_secret);
+        const char *apop = str_or_empty(user->apop_secret);
 
-        lmdb_wbuf_u8(&w, LMDB_RECORD_V1);
+        lmdb_wbuf_u8(&w, LMDB_RECORD_V2);
         lmdb_wbuf_u32(&w, user->id);
         lmdb_wbuf_lstr(&w, name, strlen(name));
         lmdb_wbuf_lstr(&w, hash, strlen(hash));
@@ -65,6 +68,7 @@ enum cove_store_err lmdb_user_write(struct cove_store_txn *txn,
         lmdb_wbuf_u64(&w, user->quota_messages);
         lmdb_wbuf_u64(&w, user->used_bytes);
         lmdb_wbuf_u64(&w, user->used_messages);
+        lmdb_wbuf_lstr(&w, apop, strlen(apop));
         user_key(key, user->id);
         enum cove_store_err err = lmdb_put(txn, LMDB_DB_USERS, key, sizeof(key),
                                            w.data, w.len, 0);
@@ -182,6 +186,8 @@ enum cove_store_err lmdb_user_update(struct cove_store_txn *txn, uint32_t user_i
                 user.quota_bytes = values->quota_bytes;
                 user.quota_messages = values->quota_messages;
         }
+        if ((fields & COVE_USER_SET_APOP) != 0)
+                user.apop_secret = str_or_empty(values->apop_secret);
         return lmdb_txn_fail(txn, lmdb_user_write(txn, &user));
 }
 

@@ -181,11 +181,16 @@ struct cove_store_user {
         uint64_t quota_messages;    /* 0 = unlimited */
         uint64_t used_bytes;        /* sum of message sizes over all mailboxes */
         uint64_t used_messages;
+        /* POP3 APOP shared secret (RFC 1939 section 7), stored as given: a
+           plaintext-equivalent password; "" when none. Engines keep it as
+           opaque bytes and never log it. */
+        const char *apop_secret;
 };
 
 /* Fields of cove_store_ops.user_update; set the bit for each one to change. */
 #define COVE_USER_SET_PASSWORD  (1u << 0)   /* password_hash and scram_secret */
 #define COVE_USER_SET_QUOTA     (1u << 1)   /* quota_bytes and quota_messages */
+#define COVE_USER_SET_APOP      (1u << 2)   /* apop_secret */
 
 struct cove_store_mailbox {
         uint32_t id;                /* store-wide, never reused, survives rename */
@@ -199,6 +204,11 @@ struct cove_store_mailbox {
         uint32_t messages;          /* message count */
         uint32_t unseen;            /* messages without COVE_FLAG_SEEN */
         uint64_t bytes;             /* sum of message sizes */
+        /* IMAP \Recent watermark (RFC 3501 section 2.3.2): messages with
+           UID >= recent_uid have not yet been shown as \Recent to any
+           session. 1 for a new mailbox; only ever increases, never above
+           uidnext (see cove_store_ops.mailbox_advance_recent). */
+        uint32_t recent_uid;
 };
 
 struct cove_store_msg {
@@ -486,6 +496,19 @@ struct cove_store_ops {
         /** Consumes pending wake-ups so the fd is quiet until the next publish. */
         void (*notify_drain)(struct cove_store_watch *watch);
         void (*notify_unwatch)(struct cove_store_watch **watch);
+
+        /* --- IMAP \Recent --- */
+
+        /** optional: raises the mailbox's recent_uid to min(uid, uidnext) if
+         * that is higher; never lowers it. Changes no MODSEQ. *old_r (may be
+         * NULL) gets the value before the call, so the caller owns as \Recent
+         * exactly the UIDs in [*old_r, new value). Needs a write txn. When
+         * NULL, the host has no shared \Recent state (a message is \Recent
+         * only to sessions that saw it arrive).
+         * @return OK, NOTFOUND */
+        enum cove_store_err (*mailbox_advance_recent)(struct cove_store_txn *txn,
+                                                      uint32_t mailbox_id, uint32_t uid,
+                                                      uint32_t *old_r);
 
         /* ABI 1.1+: append new members here only. */
 };

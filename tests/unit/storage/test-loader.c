@@ -88,7 +88,8 @@ Test(loader, struct_size_too_small)
                 pool, "cove.conf:3: [store] engine: " FIX "/cove_store_short_struct.so: "
                 "struct_size %zu too small for ABI 1.0 (needs %zu)",
                 offsetof(struct cove_store_ops, msg_append),
-                offsetof(struct cove_store_ops, notify_unwatch) + sizeof(void (*)(void)));
+                offsetof(struct cove_store_ops, mailbox_advance_recent) +
+                sizeof(void (*)(void)));
         cr_assert_str_eq(error, want);
 }
 
