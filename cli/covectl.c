@@ -126,6 +126,8 @@ static int verb_option(struct cli_ctx *ctx, int argc, char **argv, int *i)
         } else if (strcmp(opt, "--password-stdin") == 0 &&
                    (flags & CLI_OPT_PASSWORD_STDIN) != 0) {
                 a->password_stdin = true;
+        } else if (strcmp(opt, "--apop") == 0 && (flags & CLI_OPT_APOP) != 0) {
+                a->apop = true;
         } else if (strcmp(opt, "--crlf") == 0 && (flags & CLI_OPT_CRLF) != 0) {
                 a->crlf = true;
         } else if ((strcmp(opt, "--scheme") == 0 || strcmp(opt, "--cost") == 0) &&

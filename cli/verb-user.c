@@ -2,7 +2,8 @@
  *
  * Owns: turning a password typed or piped by the operator into the stored
  * hash (scheme and cost from --scheme/--cost, else core/password.c's
- * defaults) and SCRAM secret, and the user listing. Does not: choose the
+ * defaults), SCRAM secret and, with --apop, APOP secret, and the user
+ * listing. Does not: choose the
  * default mailboxes (store_user_create makes them) or hash (core/password.c).
  */
 #include <inttypes.h>
@@ -22,6 +23,7 @@
 struct user_secret {
         const char *hash;
         const char *scram;
+        const char *apop;    /* the password itself with --apop, else "" */
 };
 
 /* Checks that the user exists (want_exists) or not, before asking for a
@@ -74,6 +76,8 @@ static int user_secret_make(struct cli_ctx *ctx, struct user_secret *secret_r)
         ret = cli_secret_read(ctx->pool, ctx->args.password_stdin, &password, &error);
         if (ret != 0)
                 return cli_fail(ctx, ret, "%s", error);
+        /* APOP needs the plaintext-equivalent secret (docs/passwords.md). */
+        secret_r->apop = ctx->args.apop ? pool_strdup(ctx->pool, password) : "";
         if (password_hash_with(ctx->pool, password, &params, &secret_r->hash, &error) < 0)
                 ret = cli_fail(ctx, params.cost != 0 ? EX_USAGE : EX_SOFTWARE,
                                "hashing the password: %s", error);
@@ -97,6 +101,8 @@ int cli_verb_user_add(struct cli_ctx *ctx)
                 return ret;
         enum cove_store_err err = store_user_create(txn, name, secret.hash, secret.scram,
                                                     &user_id);
+        if (err == COVE_STORE_OK && secret.apop[0] != '\0')
+                err = store_user_set_apop_secret(txn, user_id, secret.apop);
         if (err != COVE_STORE_OK) {
                 store_txn_abort(&txn);
                 if (err == COVE_STORE_EXISTS)
@@ -122,8 +128,12 @@ int cli_verb_user_passwd(struct cli_ctx *ctx)
                 store_txn_abort(&txn);
                 return ret;
         }
-        enum cove_store_err err = store_user_set_password(txn, user->id, secret.hash,
+        uint32_t user_id = user->id;
+        enum cove_store_err err = store_user_set_password(txn, user_id, secret.hash,
                                                           secret.scram);
+        /* Without --apop a new password also ends APOP for this user. */
+        if (err == COVE_STORE_OK)
+                err = store_user_set_apop_secret(txn, user_id, secret.apop);
         if (err != COVE_STORE_OK) {
                 store_txn_abort(&txn);
                 return cli_fail_store(ctx, err, "setting the password of '%s'", name);

@@ -18,8 +18,10 @@ const struct cli_verb cli_verbs[] = {
           .usage = "", .help = "Create a new, empty store at the configured [store] path." },
         { .noun = "user", .verb = "add", .handler = cli_verb_user_add,
           .min_args = 1, .max_args = 1, .flags = CLI_VERB_STORE | CLI_OPT_PASSWORD_STDIN |
-          CLI_OPT_SCHEME, .usage = "NAME [--password-stdin] [--scheme NAME] [--cost N]",
-          .help = "Create user NAME (user@domain) with a password and the default mailboxes." },
+          CLI_OPT_SCHEME | CLI_OPT_APOP,
+          .usage = "NAME [--password-stdin] [--scheme NAME] [--cost N] [--apop]",
+          .help = "Create user NAME (user@domain) with a password and the default mailboxes; "
+                  "--apop also keeps the password as the POP3 APOP secret." },
         { .noun = "user", .verb = "del", .handler = cli_verb_user_del,
           .min_args = 1, .max_args = 1, .flags = CLI_VERB_STORE,
           .usage = "NAME", .help = "Delete user NAME with all of its mailboxes and mail." },
@@ -28,8 +30,10 @@ const struct cli_verb cli_verbs[] = {
           .usage = "[--json]", .help = "List users with their quota and usage." },
         { .noun = "user", .verb = "passwd", .handler = cli_verb_user_passwd,
           .min_args = 1, .max_args = 1, .flags = CLI_VERB_STORE | CLI_OPT_PASSWORD_STDIN |
-          CLI_OPT_SCHEME, .usage = "NAME [--password-stdin] [--scheme NAME] [--cost N]",
-          .help = "Set the password of user NAME." },
+          CLI_OPT_SCHEME | CLI_OPT_APOP,
+          .usage = "NAME [--password-stdin] [--scheme NAME] [--cost N] [--apop]",
+          .help = "Set the password of user NAME; --apop also keeps it as the POP3 APOP "
+                  "secret, without it any APOP secret is cleared." },
         { .noun = "mailbox", .verb = "list", .handler = cli_verb_mailbox_list,
           .min_args = 1, .max_args = 1, .flags = CLI_VERB_STORE | CLI_OPT_JSON,
           .usage = "NAME [--json]", .help = "List the mailboxes of user NAME with counters." },

@@ -33,6 +33,7 @@ enum cli_verb_flag {
         CLI_OPT_QUOTA = 1u << 5,           /* accepts --bytes N and --messages N */
         CLI_OPT_CRLF = 1u << 6,            /* accepts --crlf */
         CLI_OPT_SCHEME = 1u << 7,          /* accepts --scheme NAME and --cost N */
+        CLI_OPT_APOP = 1u << 8,            /* accepts --apop */
 };
 
 /* Parsed command line of one verb. Strings point into argv. */
@@ -47,6 +48,7 @@ struct cli_args {
         uint64_t bytes, messages;     /* --bytes / --messages; 0 = unlimited */
         const char *scheme;           /* --scheme NAME (password hash), NULL unless given */
         const char *cost;             /* --cost N, unparsed, NULL unless given */
+        bool apop;                    /* --apop: keep the password as the APOP secret */
 };
 
 /* Everything a handler may use. pool lives until covectl exits. */

@@ -139,6 +139,8 @@ static const struct conf_key pop3_keys[] = {
           .check = check_pop3_expire },
         { .name = "max_bad_commands", .type = CONF_TYPE_UINT,
           .offset = CONF_FIELD(pop3_opts.max_bad_commands), .def = "10", .min = 1, .max = 1000 },
+        { .name = "apop", .type = CONF_TYPE_BOOL, .offset = CONF_FIELD(pop3_opts.apop),
+          .def = "no" },
 };
 
 static const struct conf_key lmtp_keys[] = {

@@ -76,6 +76,8 @@ struct cove_conf {
                 const char *expire;        /* EXPIRE value advertised in CAPA: "NEVER"
                                               or a number of days; NULL: not advertised */
                 unsigned max_bad_commands; /* disconnect after this many; default 10 */
+                bool apop;                 /* APOP (RFC 1939 section 7) and the greeting's
+                                              timestamp; default no */
         } pop3_opts;
 
         /* [imap] keys only IMAP has (same section as conf.imap). */

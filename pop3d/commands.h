@@ -57,6 +57,9 @@ bool pop3_cmd_uint_arg(struct pop3_cmd *cmd, unsigned i, uint64_t *value_r);
 
 /* Handlers (one per command; close siblings share a file). */
 void pop3_cmd_apop(struct pop3_cmd *cmd);
+/* A fresh APOP timestamp "<pid.counter.time@host>" (RFC 1939 section 7) in
+   pool, unique per process and session. */
+const char *pop3_apop_timestamp(struct pool *pool);
 void pop3_cmd_auth(struct pop3_cmd *cmd);
 void pop3_cmd_capa(struct pop3_cmd *cmd);
 void pop3_cmd_dele(struct pop3_cmd *cmd);

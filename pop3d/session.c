@@ -254,7 +254,12 @@ static void session_ready(struct conn *conn)
         ev_init(&s->delay_timer, session_delay_done);
         log_debug("session=%s proto=pop3 connect ip=%s%s", conn->id, conn->peer_ip,
                   conn->secured ? " tls=yes" : "");
-        pop3_reply_ok(s, "Cove POP3 server ready");
+        if (s->daemon->conf->pop3_opts.apop) {
+                s->apop_stamp = pop3_apop_timestamp(conn->pool);
+                pop3_reply_ok(s, "Cove POP3 server ready %s", s->apop_stamp);
+        } else {
+                pop3_reply_ok(s, "Cove POP3 server ready");
+        }
 }
 
 static void session_input(struct conn *conn)

@@ -68,6 +68,7 @@ struct pop3_session {
 
         /* AUTHORIZATION */
         const char *user_arg;                /* USER name, in the session pool */
+        const char *apop_stamp;              /* greeting's APOP timestamp, or NULL */
         struct pool *auth_pool;              /* an AUTH exchange in progress, or NULL */
         struct sasl_server *sasl;
         struct login_sasl *login_sasl;

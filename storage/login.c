@@ -66,6 +66,8 @@ enum login_result login_user_lookup(struct store *store, struct pool *pool,
                                                      user->password_hash : ""),
                         .scram_secret = pool_strdup(pool, user->scram_secret != NULL ?
                                                     user->scram_secret : ""),
+                        .apop_secret = pool_strdup(pool, user->apop_secret != NULL ?
+                                                   user->apop_secret : ""),
                 };
         } else if (err != COVE_STORE_NOTFOUND) {
                 log_error("login: user lookup: %s", store_last_error(store));

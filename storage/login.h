@@ -39,6 +39,7 @@ struct login_user {
         const char *name;            /* canonical "local@domain" */
         const char *password_hash;   /* "" when none */
         const char *scram_secret;    /* "" when none */
+        const char *apop_secret;     /* POP3 APOP secret; "" when none */
 };
 
 /* Turns what a client typed into the store's user name: a name without '@'
