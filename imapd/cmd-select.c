@@ -49,14 +49,20 @@ static enum cmd_result select_common(struct imap_cmd *cmd, bool readonly)
         if (err == COVE_STORE_OK)
                 err = store_mailbox_lookup(txn, session->user_id, store_name, &mbox);
         struct imap_view *view = NULL;
-        if (err == COVE_STORE_OK)
+        uint32_t seen_recent_uid = 0;
+        if (err == COVE_STORE_OK) {
+                seen_recent_uid = mbox->recent_uid;
                 (void)imap_view_open(session, txn, mbox, name, readonly, &view, &err);
+        }
         imap_cmd_txn_end(cmd);
         if (err != COVE_STORE_OK) {
                 imap_session_watch_stop(session);
                 return imap_reply_store_err(cmd, err, readonly ? "EXAMINE" : "SELECT");
         }
         session->view = view;
+        /* Takes this session's \Recent messages (a write txn only when the
+           watermark is below UIDNEXT). */
+        imap_view_claim_recent(session, seen_recent_uid);
         imap_session_set_state(session, IMAP_STATE_SELECTED);
         select_untagged(cmd, view);
         return imap_reply_ok(cmd, "[%s] %s completed", readonly ? "READ-ONLY" : "READ-WRITE",

@@ -28,10 +28,37 @@ bool imap_status_items_valid(const struct imap_arg *items, size_t count)
         return true;
 }
 
-void imap_status_write(struct imap_cmd *cmd, const struct cove_store_mailbox *mbox,
-                       const char *imap_name, const struct imap_arg *items, size_t count)
+/* RECENT: the selected mailbox answers from the view; another mailbox
+   counts the messages no session has claimed yet (UID >= recent_uid), the
+   ones its next SELECT will see as \Recent. Uses the command's txn, so the
+   caller's mbox record is copied first. */
+static uint32_t status_recent(struct imap_cmd *cmd, const struct cove_store_mailbox *mbox)
 {
         const struct imap_view *view = cmd->session->view;
+        struct store_txn *txn;
+        struct store_iter *iter = NULL;
+        const struct cove_store_msg *msg;
+        uint32_t n = 0;
+
+        if (view != NULL && view->mailbox_id == mbox->id)
+                return imap_view_recent_count(view);
+        if (!store_tracks_recent(cmd->session->daemon->store) || mbox->recent_uid >= mbox->uidnext)
+                return 0;
+        enum cove_store_err err = imap_cmd_txn(cmd, false, &txn);
+        if (err == COVE_STORE_OK)
+                err = store_msg_iter_init(txn, mbox->id, mbox->recent_uid, UINT32_MAX, &iter);
+        while (err == COVE_STORE_OK && (err = store_msg_iter_next(iter, &msg)) == COVE_STORE_OK)
+                n++;
+        if (iter != NULL)
+                store_iter_deinit(&iter);
+        return n;
+}
+
+void imap_status_write(struct imap_cmd *cmd, const struct cove_store_mailbox *mailbox,
+                       const char *imap_name, const struct imap_arg *items, size_t count)
+{
+        /* A copy: status_recent() makes calls on the txn the record came from. */
+        const struct cove_store_mailbox copy = *mailbox, *mbox = &copy;
         struct buf b;
         buf_init(&b, 0);
         buf_append_str(&b, "* STATUS ");
@@ -42,9 +69,7 @@ void imap_status_write(struct imap_cmd *cmd, const struct cove_store_mailbox *mb
                 if (imap_arg_atom_equals(&items[i], "MESSAGES"))
                         buf_printf(&b, "%sMESSAGES %u", sp, mbox->messages);
                 else if (imap_arg_atom_equals(&items[i], "RECENT"))
-                        buf_printf(&b, "%sRECENT %u", sp,
-                                   view != NULL && view->mailbox_id == mbox->id ?
-                                   imap_view_recent_count(view) : 0);
+                        buf_printf(&b, "%sRECENT %u", sp, status_recent(cmd, mbox));
                 else if (imap_arg_atom_equals(&items[i], "UIDNEXT"))
                         buf_printf(&b, "%sUIDNEXT %u", sp, mbox->uidnext);
                 else if (imap_arg_atom_equals(&items[i], "UIDVALIDITY"))

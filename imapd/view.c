@@ -69,15 +69,68 @@ bool imap_view_seq_to_uid(const struct imap_view *view, uint32_t seq, uint32_t *
 
 bool imap_view_is_recent(const struct imap_view *view, uint32_t uid)
 {
-        return uid >= view->recent_first_uid;
+        for (size_t i = view->recent_ranges; i > 0; i--) {
+                const struct imap_recent_range *r = &view->recent[i - 1];
+                if (uid >= r->lo)
+                        return uid <= r->hi;
+        }
+        return false;
 }
+
+static size_t view_lower_bound(const struct imap_view *view, uint32_t uid);
 
 uint32_t imap_view_recent_count(const struct imap_view *view)
 {
-        uint32_t n = 0;
-        for (uint32_t i = view->count; i > 0 && view->uids[i - 1] >= view->recent_first_uid; i--)
-                n++;
-        return n;
+        size_t n = 0;
+        for (size_t i = 0; i < view->recent_ranges; i++) {
+                const struct imap_recent_range *r = &view->recent[i];
+                size_t end = r->hi == UINT32_MAX ? view->count : view_lower_bound(view, r->hi + 1);
+                n += end - view_lower_bound(view, r->lo);
+        }
+        return (uint32_t)n;
+}
+
+/* Adds lo..hi to the \Recent ranges (claims only ever go upwards). */
+static void recent_add(struct imap_view *view, uint32_t lo, uint32_t hi)
+{
+        struct imap_recent_range *last = view->recent_ranges == 0 ? NULL :
+                                         &view->recent[view->recent_ranges - 1];
+        if (lo > hi)
+                return;
+        if (last != NULL && lo <= last->hi + 1 && last->hi != UINT32_MAX) {
+                if (hi > last->hi)
+                        last->hi = hi;
+                return;
+        }
+        view->recent = xrealloc(view->recent, (view->recent_ranges + 1) * sizeof(*view->recent));
+        view->recent[view->recent_ranges++] = (struct imap_recent_range){ .lo = lo, .hi = hi };
+}
+
+void imap_view_claim_recent(struct imap_session *session, uint32_t seen_recent_uid)
+{
+        struct imap_view *view = session->view;
+        struct store *store = session->daemon->store;
+        struct store_txn *txn;
+        uint32_t old = 0;
+
+        if (!view->claims_recent || seen_recent_uid >= view->uidnext)
+                return;
+        enum cove_store_err err = store_txn_begin(store, true, &txn);
+        if (err == COVE_STORE_OK) {
+                err = store_mailbox_advance_recent(txn, view->mailbox_id, view->uidnext, &old);
+                if (err == COVE_STORE_OK)
+                        err = store_txn_commit(&txn);
+                else
+                        store_txn_abort(&txn);
+        }
+        if (err != COVE_STORE_OK) {
+                /* Nothing claimed: the messages stay \Recent for a later session. */
+                log_warn("session=%s proto=imap user=%s claiming \\Recent failed: %s",
+                            session->conn.id, session->user, store_last_error(store));
+                return;
+        }
+        if (old < view->uidnext)
+                recent_add(view, old, view->uidnext - 1);
 }
 
 bool imap_view_is_expunge_pending(const struct imap_view *view, uint32_t uid)
@@ -313,6 +366,7 @@ int imap_view_sync(struct imap_session *session, bool allow_expunge)
         }
         uint64_t top = mbox->highestmodseq > mbox->expunge_modseq ? mbox->highestmodseq :
                        mbox->expunge_modseq;
+        uint32_t seen_recent_uid = mbox->recent_uid;
         struct sync_state st;
         buf_init(&st.new_uids, 0);
         buf_init(&st.new_modseqs, 0);
@@ -330,6 +384,7 @@ int imap_view_sync(struct imap_session *session, bool allow_expunge)
                 view_flush_expunges(session);
         if (st.new_uids.len > 0) {
                 sync_add_new(view, &st);
+                imap_view_claim_recent(session, seen_recent_uid);
                 conn_printf(&session->conn, "* %u EXISTS\r\n", view->count);
                 conn_printf(&session->conn, "* %u RECENT\r\n", imap_view_recent_count(view));
         }
@@ -372,9 +427,11 @@ int imap_view_open(struct imap_session *session, struct store_txn *txn,
         }
         if (uidnext > view->uidnext)
                 view->uidnext = uidnext;
-        /* \Recent: messages that arrive while this session has the mailbox
-           selected (docs/imap.md explains why not RFC 3501's first-session rule). */
-        view->recent_first_uid = view->uidnext;
+        /* \Recent: see imap_view_claim_recent(). */
+        view->claims_recent = !readonly && store_tracks_recent(session->daemon->store);
+        if (!view->claims_recent)
+                recent_add(view, readonly && store_tracks_recent(session->daemon->store) ?
+                           mailbox->recent_uid : view->uidnext, UINT32_MAX);
         *view_r = view;
         return 0;
 }
@@ -388,6 +445,8 @@ void imap_view_close(struct imap_view **viewp)
         free(view->uids);
         free(view->modseqs);
         free(view->pending_expunges);
+        free(view->recent);
+        view->recent = NULL;
         view->uids = NULL;
         view->modseqs = NULL;
         view->pending_expunges = NULL;

@@ -21,6 +21,11 @@ struct imap_session;
 struct imap_seqset;
 struct store_txn;
 
+/* UIDs lo..hi (inclusive) that are \Recent in this session. */
+struct imap_recent_range {
+        uint32_t lo, hi;
+};
+
 /* Read-only for commands; changed only by view.c and the commands that
    change the mailbox (EXPUNGE, STORE) through the functions below. */
 struct imap_view {
@@ -34,7 +39,11 @@ struct imap_view {
         uint32_t count;             /* messages announced (EXISTS) */
         uint32_t *uids;             /* [count] ascending; seq n is uids[n - 1] */
         uint64_t *modseqs;          /* [count] MODSEQ the client last saw */
-        uint32_t recent_first_uid;  /* UIDs >= this are \Recent here */
+        struct imap_recent_range *recent;  /* [recent_ranges] ascending, disjoint */
+        size_t recent_ranges;
+        bool claims_recent;         /* SELECT on an engine with a recent_uid
+                                       watermark: \Recent is what this session
+                                       claimed (imap_view_claim_recent) */
         uint32_t first_unseen;      /* at open: seq of the first unseen message, 0: none */
         /* private to view.c */
         size_t cap;
@@ -78,8 +87,20 @@ void imap_view_expunge_seq(struct imap_cmd *cmd, uint32_t seq, bool announce);
    changed (the session then says BYE and closes) or on store failure. */
 int imap_view_sync(struct imap_session *session, bool allow_expunge);
 
+/* \Recent (RFC 3501 §2.3.2, docs/imap.md). A SELECT view on an engine that
+   keeps the recent_uid watermark claims, in a short write txn, every UID
+   from the watermark up to its uidnext and advances the watermark, so no
+   other session gets them; called after opening and after new messages
+   join the view. seen_recent_uid is the watermark last read (no write txn
+   when it is already at the view's uidnext). Other views (EXAMINE, or no
+   engine support) claim nothing: EXAMINE shows the unclaimed messages as
+   \Recent without taking them, an engine without the watermark makes
+   messages arriving while selected \Recent. */
+void imap_view_claim_recent(struct imap_session *session, uint32_t seen_recent_uid);
+
 /* Opens a view of mailbox (a record read in txn) into the session pool and
-   fills it from the store. Writes nothing. */
+   fills it from the store. Writes nothing (SELECT then calls
+   imap_view_claim_recent with mailbox->recent_uid). */
 int imap_view_open(struct imap_session *session, struct store_txn *txn,
                    const struct cove_store_mailbox *mailbox, const char *imap_name,
                    bool readonly, struct imap_view **view_r, enum cove_store_err *err_r);

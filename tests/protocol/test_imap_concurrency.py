@@ -69,7 +69,8 @@ class ImapConcurrency(unittest.TestCase):
         self.srv.deliver(USER, msg(9), mailbox=box)              # covectl deliver
         self.wait_line(idler, b"* 3 EXISTS")
         other.cmd(b"o1", b"STORE 1 +FLAGS (\\Flagged)")
-        self.wait_line(idler, b"* 1 FETCH (UID 1 FLAGS (\\Flagged))")
+        # The idler selected first: UID 1 is \Recent for it (RFC 3501 §2.3.2).
+        self.wait_line(idler, b"* 1 FETCH (UID 1 FLAGS (\\Flagged \\Recent))")
         other.cmd(b"o2", b"STORE 2 +FLAGS (\\Deleted)")
         other.cmd(b"o3", b"EXPUNGE")
         self.wait_line(idler, b"* 2 EXPUNGE")
@@ -95,7 +96,8 @@ class ImapConcurrency(unittest.TestCase):
         self.assertEqual([l for l in lines if b"FETCH" in l],
                          [b"* 1 FETCH (UID 1)", b"* 2 FETCH (UID 3)", b"* 3 FETCH (UID 4)"])
         b.cmd(b"b3", b"STORE 1 -FLAGS (\\Deleted)")
-        self.assertIn(b"* 1 FETCH (UID 1 FLAGS ())", a.cmd(b"a5", b"NOOP"))
+        # a selected first, so UID 1 is \Recent for a (RFC 3501 §2.3.2).
+        self.assertIn(b"* 1 FETCH (UID 1 FLAGS (\\Recent))", a.cmd(b"a5", b"NOOP"))
 
     def test_uid_fetch_allows_expunge(self):
         box = self.fresh_box("UidBox", 2)

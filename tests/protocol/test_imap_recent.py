@@ -1,0 +1,189 @@
+"""cove-imapd: \\Recent per RFC 3501 section 2.3.2.
+
+A message is \\Recent in exactly one session: the first to SELECT the mailbox
+after it arrived (the store's per-mailbox recent_uid watermark). Covers SELECT
+reporting and FETCH FLAGS, a second session getting none, EXAMINE not
+consuming, a delivery while selected being \\Recent only for the session that
+had it selected, SEARCH RECENT/NEW/OLD and STATUS (RECENT).
+"""
+import re
+import time
+import unittest
+
+from coveharness import CoveServer
+from imaptestlib import RawIMAP
+
+USER, PASSWORD = "rec@example.org", "pw-recent"
+
+
+def message(n):
+    return f"From: a@example.org\r\nSubject: m{n}\r\n\r\nbody {n}\r\n".encode()
+
+
+class Session:
+    def __init__(self, port):
+        self.raw = RawIMAP(port, timeout=20)
+        self.n = 0
+        self.ok("LOGIN " + USER + " " + PASSWORD)
+
+    def cmd(self, text):
+        self.n += 1
+        tag = b"t%d" % self.n
+        return self.raw.cmd(tag, text.encode())
+
+    def ok(self, text):
+        lines = self.cmd(text)
+        assert re.match(rb"^t\d+ OK", lines[-1]), (text, lines)
+        return lines
+
+    def number(self, lines, word):
+        for line in lines:
+            m = re.match(rb"^\* (\d+) " + word.encode() + rb"$", line)
+            if m:
+                return int(m.group(1))
+        raise AssertionError(f"no {word} in {lines!r}")
+
+    def recent_flags(self):
+        lines = self.ok("FETCH 1:* (UID FLAGS)")
+        out = {}
+        for line in lines:
+            m = re.match(rb"^\* \d+ FETCH \(UID (\d+) FLAGS \(([^)]*)\)\)$", line)
+            if m:
+                out[int(m.group(1))] = b"\\Recent" in m.group(2).split()
+        return out
+
+    def search(self, key):
+        for line in self.ok("UID SEARCH " + key):
+            if line.startswith(b"* SEARCH"):
+                return {int(x) for x in line.split()[2:]}
+        raise AssertionError("no SEARCH response")
+
+    def status_recent(self, box):
+        for line in self.ok(f"STATUS {box} (RECENT MESSAGES)"):
+            m = re.match(rb"^\* STATUS \S+ \(RECENT (\d+) MESSAGES (\d+)\)$", line)
+            if m:
+                return int(m.group(1))
+        raise AssertionError("no STATUS response")
+
+    def close(self):
+        self.cmd("LOGOUT")
+        self.raw.close()
+
+
+class ImapRecent(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.srv = CoveServer()
+        cls.srv.add_user(USER, PASSWORD)
+        cls.srv.start("imapd")
+        cls.port = cls.srv.ports["imap"]
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.srv.stop()
+
+    def fresh_box(self, name, count):
+        self.srv.covectl("mailbox", "create", USER, name)
+        for i in range(count):
+            self.srv.deliver(USER, message(i), mailbox=name)
+
+    def test_first_select_gets_recent(self):
+        self.fresh_box("First", 3)
+        a = Session(self.port)
+        self.assertEqual(a.status_recent("First"), 3)
+        lines = a.ok("SELECT First")
+        self.assertEqual(a.number(lines, "EXISTS"), 3)
+        self.assertEqual(a.number(lines, "RECENT"), 3)
+        self.assertEqual(a.recent_flags(), {1: True, 2: True, 3: True})
+        self.assertEqual(a.search("RECENT"), {1, 2, 3})
+        self.assertEqual(a.search("NEW"), {1, 2, 3})
+        self.assertEqual(a.search("OLD"), set())
+        a.ok("STORE 1 +FLAGS (\\Seen)")
+        self.assertEqual(a.search("NEW"), {2, 3})
+        self.assertEqual(a.status_recent("First"), 3, "own selected mailbox: the view")
+        b = Session(self.port)
+        self.assertEqual(b.status_recent("First"), 0, "claimed by A")
+        lines = b.ok("SELECT First")
+        self.assertEqual(b.number(lines, "RECENT"), 0)
+        self.assertEqual(b.recent_flags(), {1: False, 2: False, 3: False})
+        self.assertEqual(b.search("RECENT"), set())
+        self.assertEqual(b.search("OLD"), {1, 2, 3})
+        # A reselecting does not get them again either.
+        lines = a.ok("SELECT First")
+        self.assertEqual(a.number(lines, "RECENT"), 0)
+        a.close()
+        b.close()
+
+    def test_examine_does_not_consume(self):
+        self.fresh_box("Exam", 2)
+        a = Session(self.port)
+        lines = a.ok("EXAMINE Exam")
+        self.assertEqual(a.number(lines, "EXISTS"), 2)
+        a.ok("CLOSE")
+        b = Session(self.port)
+        lines = b.ok("SELECT Exam")
+        self.assertEqual(b.number(lines, "RECENT"), 2, "EXAMINE left them \\Recent")
+        lines = a.ok("EXAMINE Exam")
+        self.assertEqual(a.number(lines, "RECENT"), 0)
+        a.close()
+        b.close()
+
+    def wait_exists(self, s, want):
+        """NOOP until the session has been told about want messages."""
+        deadline = time.time() + 10
+        while time.time() < deadline:
+            lines = s.ok("NOOP")
+            for line in lines:
+                m = re.match(rb"^\* (\d+) EXISTS$", line)
+                if m and int(m.group(1)) == want:
+                    return lines
+            time.sleep(0.05)
+        raise AssertionError(f"never saw {want} EXISTS")
+
+    def test_delivery_while_selected(self):
+        self.fresh_box("Live", 1)
+        a = Session(self.port)
+        lines = a.ok("SELECT Live")
+        self.assertEqual(a.number(lines, "RECENT"), 1)
+        b = Session(self.port)
+        lines = b.ok("SELECT Live")
+        self.assertEqual(b.number(lines, "RECENT"), 0)
+        # A NOOPs first: the new message becomes \Recent for A, not for B.
+        self.srv.deliver(USER, message(10), mailbox="Live")
+        lines = self.wait_exists(a, 2)
+        self.assertEqual(a.number(lines, "RECENT"), 2)
+        lines = self.wait_exists(b, 2)
+        self.assertEqual(b.number(lines, "RECENT"), 0)
+        self.assertEqual(a.recent_flags(), {1: True, 2: True})
+        self.assertEqual(b.recent_flags(), {1: False, 2: False})
+        # The next one goes to B when B looks first.
+        self.srv.deliver(USER, message(11), mailbox="Live")
+        lines = self.wait_exists(b, 3)
+        self.assertEqual(b.number(lines, "RECENT"), 1)
+        lines = self.wait_exists(a, 3)
+        self.assertEqual(a.number(lines, "RECENT"), 2)
+        self.assertEqual(a.search("RECENT"), {1, 2})
+        self.assertEqual(b.search("RECENT"), {3})
+        c = Session(self.port)
+        self.assertEqual(c.status_recent("Live"), 0)
+        lines = c.ok("SELECT Live")
+        self.assertEqual(c.number(lines, "RECENT"), 0)
+        for s in (a, b, c):
+            s.close()
+
+    def test_status_counts_unclaimed(self):
+        self.fresh_box("Stat", 2)
+        a = Session(self.port)
+        self.assertEqual(a.status_recent("Stat"), 2)
+        self.srv.deliver(USER, message(3), mailbox="Stat")
+        self.assertEqual(a.status_recent("Stat"), 3)
+        a.ok("SELECT Stat")
+        a.ok("UNSELECT")
+        self.assertEqual(a.status_recent("Stat"), 0)
+        self.srv.deliver(USER, message(4), mailbox="Stat")
+        self.assertEqual(a.status_recent("Stat"), 1)
+        a.close()
+
+
+if __name__ == "__main__":
+    unittest.main()
