@@ -270,3 +270,50 @@ Test(user, delete_removes_everything)
         store_iter_deinit(&iter);
         store_txn_abort(&txn);
 }
+
+/* The user's APOP secret as stored, copied. */
+static char *apop_of(uint32_t user, char *out, size_t size)
+{
+        struct store_txn *txn = NULL;
+        const struct cove_store_user *u = NULL;
+
+        ct_assert_ok(store_txn_begin(ts->store, false, &txn));
+        ct_assert_ok(store_user_get(txn, user, &u));
+        cr_assert_not_null(u->apop_secret);
+        snprintf(out, size, "%s", u->apop_secret);
+        store_txn_abort(&txn);
+        return out;
+}
+
+static void set_apop(uint32_t user, const char *secret)
+{
+        struct store_txn *txn = NULL;
+
+        ct_assert_ok(store_txn_begin(ts->store, true, &txn));
+        ct_assert_ok(store_user_set_apop_secret(txn, user, secret));
+        ct_assert_ok(store_txn_commit(&txn));
+}
+
+Test(user, apop_secret_set_kept_and_cleared)
+{
+        uint32_t user = ct_user_add("apop@example.org");
+        char got[64];
+        struct store_txn *txn = NULL;
+
+        cr_assert_str_eq(apop_of(user, got, sizeof(got)), "", "none by default");
+        set_apop(user, "s3cret with space");
+        cr_assert_str_eq(apop_of(user, got, sizeof(got)), "s3cret with space");
+        /* Other updates keep it. */
+        ct_assert_ok(store_txn_begin(ts->store, true, &txn));
+        ct_assert_ok(store_user_set_password(txn, user, "$6$x$y", ""));
+        ct_assert_ok(store_user_set_quota(txn, user, 1000, 10));
+        ct_assert_ok(store_txn_commit(&txn));
+        ct_append(ct_mailbox(user, "INBOX"), "m\r\n", 3, 0);
+        ct_reopen();
+        cr_assert_str_eq(apop_of(user, got, sizeof(got)), "s3cret with space");
+        set_apop(user, NULL);
+        cr_assert_str_eq(apop_of(user, got, sizeof(got)), "");
+        set_apop(user, "again");
+        set_apop(user, "");
+        cr_assert_str_eq(apop_of(user, got, sizeof(got)), "");
+}
