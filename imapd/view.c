@@ -126,7 +126,7 @@ void imap_view_claim_recent(struct imap_session *session, uint32_t seen_recent_u
         if (err != COVE_STORE_OK) {
                 /* Nothing claimed: the messages stay \Recent for a later session. */
                 log_warn("session=%s proto=imap user=%s claiming \\Recent failed: %s",
-                            session->conn.id, session->user, store_last_error(store));
+                         session->conn.id, session->user, store_last_error(store));
                 return;
         }
         if (old < view->uidnext)
