@@ -45,6 +45,8 @@ static void echo_ready(struct conn *c)
 {
         net_events.ready++;
         net_events.last = c;
+        if (net_events.suspend_on_ready)
+                conn_input_suspend(c);
         conn_write_str(c, "HELLO\r\n");
 }
 

@@ -36,6 +36,7 @@ struct net_events {
         unsigned ready, closed, drained, timeouts, shutdowns;
         char close_reason[128];
         struct conn *last;     /* the last connection made ready (not freed yet) */
+        bool suspend_on_ready; /* set by a test: input starts suspended */
 };
 extern struct net_events net_events;
 extern const struct conn_vfuncs net_echo_vfuncs;
