@@ -1,7 +1,7 @@
 """cove-pop3d: APOP (RFC 1939 section 7) with [pop3] apop = yes.
 
-A user given an APOP secret by `covectl user add --apop` logs in with
-poplib's apop(); a wrong digest, a user without a secret and a user whose
+A user given an APOP secret by `covectl user add --apop` (or `user passwd
+--apop`) logs in with poplib's apop(); a wrong digest, a user without a secret and a user whose
 secret `covectl user passwd` (without --apop) cleared are refused with
 [AUTH]; the greeting carries a fresh msg-id timestamp per session. With the
 default (apop = no) the greeting has no timestamp and APOP is refused.
@@ -37,6 +37,9 @@ class Pop3Apop(unittest.TestCase):
                     input=b"old-secret\n")
         srv.covectl("user", "passwd", "cleared@example.org", "--password-stdin",
                     input=b"new-secret\n")
+        srv.add_user("later@example.org", "first")
+        srv.covectl("user", "passwd", "later@example.org", "--password-stdin", "--apop",
+                    input=b"second\n")
         srv.deliver("ap@example.org", b"Subject: hi\r\n\r\nbody\r\n")
         srv.start("pop3d")
         cls.port = srv.ports["pop3"]
@@ -94,6 +97,13 @@ class Pop3Apop(unittest.TestCase):
             self.assertIn(b"[AUTH]", cm.exception.args[0])
         p.user("cleared@example.org")
         self.assertTrue(p.pass_("new-secret").startswith(b"+OK"))
+        p.quit()
+
+    def test_secret_set_by_passwd(self):
+        p, _ = self.connect()
+        with self.assertRaises(poplib.error_proto):
+            p.apop("later@example.org", "first")
+        self.assertTrue(p.apop("later@example.org", "second").startswith(b"+OK"))
         p.quit()
 
     def test_malformed(self):
