@@ -377,3 +377,21 @@ Test(conn, peek_and_consume)
         net_pump(loop, 3);
         cr_assert_str_eq(lines(), "yz|");
 }
+
+/* An idle connection holds no input or output buffer between events (10,000
+   IDLE sessions must not each keep 16 KB + their largest reply). */
+Test(conn, idle_connection_holds_no_buffers)
+{
+        struct conn_settings set = net_settings();
+        struct conn *c = start(&set);
+        net_drain(peer, &got);
+        feed("one\r\ntwo\r\n");
+        net_drain(peer, &got);
+        net_pump(loop, 4);
+        cr_assert_str_eq(lines(), "one|two|");
+        cr_assert_null(c->in.data, "input buffer kept while idle");
+        cr_assert_null(c->out.data, "output buffer kept while idle");
+        /* And it still works afterwards. */
+        feed("three\r\n");
+        cr_assert_str_eq(lines(), "one|two|three|");
+}
