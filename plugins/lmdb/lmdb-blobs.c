@@ -4,7 +4,8 @@
  * chunk count, per-chunk compression bitmap}, splitting into LMDB_CHUNK_SIZE
  * chunks each zlib-compressed on its own when the blob is at least
  * compress_threshold bytes and compression shrinks that chunk, reference
- * counting, freeing the last reference, and reading one chunk back.
+ * counting, freeing the last reference, and finding one chunk's stored
+ * bytes for a reader (streams decompress them themselves).
  * Does not know which messages use a blob.
  *
  * Record v1: u8 version, u64 refcount, u64 size, u64 stored, u32 chunks,
@@ -206,10 +207,10 @@ enum cove_store_err lmdb_blob_unref(struct cove_store_txn *txn, const struct lmd
         return err;
 }
 
-enum cove_store_err lmdb_blob_read_chunk(struct cove_store *store, MDB_txn *txn,
-                                         const uint8_t hash[LMDB_HASH_LEN],
-                                         uint64_t blob_size, uint32_t no,
-                                         uint8_t *out, size_t *len_r)
+enum cove_store_err lmdb_blob_chunk_raw(struct cove_store *store, MDB_txn *txn,
+                                        const uint8_t hash[LMDB_HASH_LEN],
+                                        uint64_t blob_size, uint32_t no,
+                                        MDB_val *data_r, bool *compressed_r, size_t *len_r)
 {
         MDB_val k = { .mv_size = LMDB_HASH_LEN, .mv_data = (void *)hash }, v;
         uint8_t key[LMDB_HASH_LEN + 4];
@@ -229,21 +230,14 @@ enum cove_store_err lmdb_blob_read_chunk(struct cove_store *store, MDB_txn *txn,
         bool compressed = (b.bitmap[no / 8] & (1u << (no % 8))) != 0;
         chunk_key(key, hash, no);
         k = (MDB_val){ .mv_size = sizeof(key), .mv_data = key };
-        rc = mdb_get(txn, store->dbi[LMDB_DB_CHUNKS], &k, &v);
+        rc = mdb_get(txn, store->dbi[LMDB_DB_CHUNKS], &k, data_r);
         if (rc != 0)
                 return lmdb_error(store, COVE_STORE_CORRUPT, "blob chunk %u missing: %s", no,
                                   mdb_strerror(rc));
-        if (compressed) {
-                uLongf got = LMDB_CHUNK_SIZE;
-                if (uncompress(out, &got, v.mv_data, v.mv_size) != Z_OK || got != want)
-                        return lmdb_error(store, COVE_STORE_CORRUPT,
-                                          "blob chunk %u does not decompress", no);
-        } else {
-                if (v.mv_size != want)
-                        return lmdb_error(store, COVE_STORE_CORRUPT,
-                                          "blob chunk %u has the wrong size", no);
-                memcpy(out, v.mv_data, want);
-        }
+        if (compressed ? data_r->mv_size > LMDB_CHUNK_SIZE : data_r->mv_size != want)
+                return lmdb_error(store, COVE_STORE_CORRUPT,
+                                  "blob chunk %u has the wrong size", no);
+        *compressed_r = compressed;
         *len_r = want;
         return COVE_STORE_OK;
 }

@@ -322,12 +322,15 @@ enum cove_store_err lmdb_blob_store(struct cove_store_txn *txn, const void *data
 enum cove_store_err lmdb_blob_ref(struct cove_store_txn *txn, const struct lmdb_part *part);
 /* Drops one reference; the last one frees the chunks. */
 enum cove_store_err lmdb_blob_unref(struct cove_store_txn *txn, const struct lmdb_part *part);
-/* Copies chunk `chunk_no` of blob `hash` (decompressed) into `out` (at least
-   LMDB_CHUNK_SIZE bytes) using a raw read txn. @return OK, CORRUPT, NOTFOUND */
-enum cove_store_err lmdb_blob_read_chunk(struct cove_store *store, MDB_txn *txn,
-                                         const uint8_t hash[LMDB_HASH_LEN],
-                                         uint64_t blob_size, uint32_t chunk_no,
-                                         uint8_t *out, size_t *len_r);
+/* Finds chunk `chunk_no` of blob `hash` in a raw read txn, undecoded:
+   *data_r borrows the stored bytes (valid until `txn` ends), *compressed_r
+   says they are zlib data, *len_r is the chunk's decoded length. Raw chunks
+   are checked to be *len_r bytes; compressed ones at most LMDB_CHUNK_SIZE.
+   @return OK, CORRUPT, NOTFOUND (no such blob), INTERNAL */
+enum cove_store_err lmdb_blob_chunk_raw(struct cove_store *store, MDB_txn *txn,
+                                        const uint8_t hash[LMDB_HASH_LEN],
+                                        uint64_t blob_size, uint32_t chunk_no,
+                                        MDB_val *data_r, bool *compressed_r, size_t *len_r);
 
 /* ---- the rest of the ops table ---- */
 
