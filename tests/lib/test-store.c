@@ -316,6 +316,7 @@ enum cove_store_err test_store_user_get(struct store *store, uint32_t user_id,
                 user_r->name = NULL;   /* borrowed: dies with the txn */
                 user_r->password_hash = NULL;
                 user_r->scram_secret = NULL;
+                user_r->apop_secret = NULL;
         }
         store_txn_abort(&txn);
         return err;
