@@ -17,7 +17,7 @@
 
 /* A random-offset read inflates this far past its offset; a sequential
    reader doubles it up to a whole chunk. */
-#define STREAM_RUN_MIN (16u * 1024u)
+#define STREAM_RUN_MIN (8u * 1024u)
 
 struct cove_store_stream {
         struct cove_store *store;
@@ -26,7 +26,8 @@ struct cove_store_stream {
         uint32_t part_count;
         struct lmdb_part parts[COVE_STORE_MAX_PARTS];
         uint8_t *buf;               /* decoded prefix of the chunk; chunk + 1 bytes */
-        uint8_t *zbuf;              /* stored zlib bytes of the chunk (<= LMDB_CHUNK_SIZE) */
+        uint8_t *zbuf;              /* stored zlib bytes of the chunk */
+        size_t zbuf_size;           /* allocated, grown as needed, <= LMDB_CHUNK_SIZE */
         z_stream z;                 /* inflates zbuf into buf while have < chunk_len */
         bool z_ready;               /* inflateInit done: inflateEnd at close */
         bool cached;                /* buf holds (a prefix of) the chunk below */
@@ -129,9 +130,11 @@ static enum cove_store_err fill_chunk(struct cove_store_stream *s, MDB_txn *txn,
         if (err != COVE_STORE_OK)
                 return err;
         if (compressed) {
-                if (s->zbuf == NULL)
-                        s->zbuf = lmdb_xmalloc(LMDB_CHUNK_SIZE);
                 /* UNSAFE: lmdb_blob_chunk_raw checked v.mv_size <= LMDB_CHUNK_SIZE. */
+                if (s->zbuf_size < v.mv_size) {
+                        s->zbuf = lmdb_xrealloc(s->zbuf, v.mv_size);
+                        s->zbuf_size = v.mv_size;
+                }
                 memcpy(s->zbuf, v.mv_data, v.mv_size);
                 err = inflate_start(s, v.mv_size);
                 s->have = 0;

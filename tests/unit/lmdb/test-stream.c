@@ -99,7 +99,8 @@ Test(lmdb_stream, stream_survives_other_transactions)
         for (int i = 0; i < 5; i++)
                 lt_append(store, inbox, "more\r\n", 6);
         cr_assert_eq(ops->stream_read(st, 140 * 1024, &data, &len), COVE_STORE_OK);
-        cr_assert_eq(len, 150 * 1024 - 140 * 1024);
+        cr_assert_gt(len, 0);
+        cr_assert_leq(len, 150 * 1024 - 140 * 1024);
         cr_assert_eq(memcmp(data, body + 140 * 1024, len), 0);
         ops->stream_close(&st);
         free(body);
@@ -171,9 +172,9 @@ Test(lmdb_stream, sequential_reads_grow_to_whole_chunks)
                 reads++;
         }
         cr_assert_eq(off, len);
-        /* 16 + 32 KiB, then the rest of chunk 0, then whole chunks. */
+        /* 8 + 16 + 32 KiB, then the rest of chunk 0, then whole chunks. */
         cr_assert_eq(last, 65536);
-        cr_assert_eq(reads, 3 + 15);
+        cr_assert_eq(reads, 4 + 15);
         ops->stream_close(&st);
         free(body);
 }
