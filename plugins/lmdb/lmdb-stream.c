@@ -25,7 +25,8 @@ struct cove_store_stream {
         uint64_t size;
         uint32_t part_count;
         struct lmdb_part parts[COVE_STORE_MAX_PARTS];
-        uint8_t *buf;               /* decoded prefix of the chunk; chunk + 1 bytes */
+        uint8_t *buf;               /* decoded prefix of the chunk */
+        size_t buf_size;            /* min(size, LMDB_CHUNK_SIZE) + 1 */
         uint8_t *zbuf;              /* stored zlib bytes of the chunk */
         size_t zbuf_size;           /* allocated, grown as needed, <= LMDB_CHUNK_SIZE */
         z_stream z;                 /* inflates zbuf into buf while have < chunk_len */
@@ -81,7 +82,8 @@ enum cove_store_err lmdb_stream_open(struct cove_store *store, uint32_t mailbox_
                 return err;
         }
         /* One spare byte lets inflate show a chunk that decodes too long. */
-        s->buf = lmdb_xmalloc((s->size < LMDB_CHUNK_SIZE ? (size_t)s->size : LMDB_CHUNK_SIZE) + 1);
+        s->buf_size = (s->size < LMDB_CHUNK_SIZE ? (size_t)s->size : LMDB_CHUNK_SIZE) + 1;
+        s->buf = lmdb_xmalloc(s->buf_size);
         *stream_r = s;
         *size_r = s->size;
         return COVE_STORE_OK;
@@ -129,6 +131,9 @@ static enum cove_store_err fill_chunk(struct cove_store_stream *s, MDB_txn *txn,
                                  "message uid %u refers to a missing blob", s->uid);
         if (err != COVE_STORE_OK)
                 return err;
+        if (len >= s->buf_size)     /* part sizes that overflow the message size */
+                return lmdb_error(s->store, COVE_STORE_CORRUPT,
+                                  "message uid %u: parts larger than the message", s->uid);
         if (compressed) {
                 /* UNSAFE: lmdb_blob_chunk_raw checked v.mv_size <= LMDB_CHUNK_SIZE. */
                 if (s->zbuf_size < v.mv_size) {
@@ -139,7 +144,7 @@ static enum cove_store_err fill_chunk(struct cove_store_stream *s, MDB_txn *txn,
                 err = inflate_start(s, v.mv_size);
                 s->have = 0;
         } else {
-                /* UNSAFE: len <= min(part size, LMDB_CHUNK_SIZE) <= buf size - 1. */
+                /* UNSAFE: len < buf_size (checked above). */
                 memcpy(s->buf, v.mv_data, len);
                 s->have = len;
         }
@@ -158,7 +163,7 @@ static enum cove_store_err inflate_to(struct cove_store_stream *s, size_t target
         uint8_t *out = s->buf + s->have;
 
         s->z.next_out = out;
-        /* UNSAFE: have < target <= chunk_len, and buf holds chunk_len + 1. */
+        /* UNSAFE: have < target <= chunk_len < buf_size (fill_chunk checked). */
         s->z.avail_out = (uInt)(target - s->have + (to_end ? 1 : 0));
         /* Z_FINISH on the last call also spares zlib copying into its window. */
         int rc = inflate(&s->z, to_end ? Z_FINISH : Z_SYNC_FLUSH);

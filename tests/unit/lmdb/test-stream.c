@@ -299,3 +299,22 @@ Test(lmdb_stream, garbled_chunk_is_corrupt)
         ops->stream_close(&st);
         free(body);
 }
+
+Test(lmdb_stream, expunged_inside_a_partly_inflated_chunk)
+{
+        const size_t len = 100 * 1024;
+        uint8_t *body = lt_text(len);
+        uint32_t uid;
+        struct cove_store_stream *st = open_body(body, len, &uid);
+        const void *data;
+        size_t got;
+
+        got = read_exact(st, body, len, 0);
+        cr_assert_lt(got, 65536);
+        lt_expunge(store, inbox, uid);
+        /* Bytes already inflated and bytes still to inflate: both gone. */
+        cr_assert_eq(ops->stream_read(st, 100, &data, &got), COVE_STORE_EXPUNGED);
+        cr_assert_eq(ops->stream_read(st, 40000, &data, &got), COVE_STORE_EXPUNGED);
+        ops->stream_close(&st);
+        free(body);
+}
