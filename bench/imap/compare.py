@@ -35,7 +35,6 @@ import re
 import resource
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -43,28 +42,11 @@ import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.dirname(HERE))
+from benchlib import free_port, wait_port, tree_pids, tree_usage  # noqa: E402
 MAIL_UID = 65534   # nobody: Dovecot refuses to run mail processes as root
 PASSWORD = "pw"
 HASH_RE = re.compile(rb"\$y\$[./A-Za-z0-9]+\$[./A-Za-z0-9]+\$[./A-Za-z0-9]{43}")
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_port(port, proc, timeout=30):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise SystemExit(f"server exited early ({proc.returncode})")
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-            return
-        except OSError:
-            time.sleep(0.05)
-    raise SystemExit(f"nothing listens on {port}")
 
 
 LINE = b"Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod.\r\n"
@@ -98,46 +80,6 @@ def message(rnd, i):
            b"MjM0\r\n")
     att = b64 * (max(0, size - len(head)) // len(b64) + 1)
     return head + att + b"--b1--\r\n"
-
-
-def tree_pids(root_pid):
-    children = {}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat") as f:
-                ppid = int(f.read().rsplit(")", 1)[1].split()[1])
-        except (OSError, ValueError, IndexError):
-            continue
-        children.setdefault(ppid, []).append(int(entry))
-    pids, todo = [], [root_pid]
-    while todo:
-        pid = todo.pop()
-        pids.append(pid)
-        todo.extend(children.get(pid, []))
-    return pids
-
-
-def tree_usage(root_pid):
-    """(summed VmRSS KB, summed Pss KB, CPU seconds, process count) of the tree."""
-    rss = pss = 0
-    cpu = 0.0
-    pids = tree_pids(root_pid)
-    tck = os.sysconf("SC_CLK_TCK")
-    for pid in pids:
-        try:
-            with open(f"/proc/{pid}/status") as f:
-                rss += next((int(l.split()[1]) for l in f if l.startswith("VmRSS:")), 0)
-            with open(f"/proc/{pid}/smaps_rollup") as f:
-                pss += next((int(l.split()[1]) for l in f if l.startswith("Pss:")), 0)
-            with open(f"/proc/{pid}/stat") as f:
-                fields = f.read().rsplit(")", 1)[1].split()
-                cpu += (int(fields[11]) + int(fields[12]) + int(fields[13]) +
-                        int(fields[14])) / tck
-        except (OSError, ValueError, IndexError):
-            continue
-    return rss, pss, cpu, len(pids)
 
 
 INOTIFY = "/proc/sys/fs/inotify/max_user_instances"

@@ -31,7 +31,6 @@ import os
 import random
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -39,26 +38,9 @@ import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.dirname(HERE))
+from benchlib import free_port, wait_port, tree_rss_kb, tree_cpu_seconds  # noqa: E402
 MAIL_UID = 65534   # nobody
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_port(port, proc, timeout=20):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise SystemExit(f"server exited early ({proc.returncode})")
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-            return
-        except OSError:
-            time.sleep(0.05)
-    raise SystemExit(f"nothing listens on {port}")
 
 
 def message(rnd, i):
@@ -78,42 +60,6 @@ def message(rnd, i):
     line = b"Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod.\r\n"
     body = line * (size // len(line) + 1)
     return head + body[:max(0, size - len(head))]
-
-
-def tree_stats(root_pid):
-    """(sum of VmRSS in KB, CPU seconds) over root_pid and all its
-    descendants. CPU counts each live process's own time plus what it
-    collected from children it reaped, so short-lived session processes
-    (Dovecot's pop3 processes) are included once they are waited for."""
-    children = {}
-    rss = {}
-    cpu = {}
-    tick = os.sysconf("SC_CLK_TCK")
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat") as f:
-                fields = f.read().rsplit(")", 1)[1].split()
-            with open(f"/proc/{entry}/status") as f:
-                kb = next((int(l.split()[1]) for l in f if l.startswith("VmRSS:")), 0)
-        except (OSError, ValueError, IndexError):
-            continue
-        ppid = int(fields[1])
-        children.setdefault(ppid, []).append(int(entry))
-        rss[int(entry)] = kb
-        cpu[int(entry)] = sum(int(x) for x in fields[11:15]) / tick
-    total, seconds, todo = 0, 0.0, [root_pid]
-    while todo:
-        pid = todo.pop()
-        total += rss.get(pid, 0)
-        seconds += cpu.get(pid, 0.0)
-        todo.extend(children.get(pid, []))
-    return total, seconds
-
-
-def tree_rss_kb(root_pid):
-    return tree_stats(root_pid)[0]
 
 
 def crypt_hash(password, scheme, cost):
@@ -262,12 +208,12 @@ def run_one(args, label, cmd, port):
         subprocess.run(loadgen_cmd(args, port, label, 3), capture_output=True)
         sampler = RssSampler(proc.pid)
         sampler.start()
-        cpu0 = tree_stats(proc.pid)[1]
+        cpu0 = tree_cpu_seconds(proc.pid)
         client0 = os.times()
         r = subprocess.run(loadgen_cmd(args, port, label, args.seconds), capture_output=True,
                            check=True)
         client1 = os.times()
-        cpu1 = tree_stats(proc.pid)[1]
+        cpu1 = tree_cpu_seconds(proc.pid)
         sampler.stop_flag = True
         sampler.join()
         result = json.loads(r.stdout)
