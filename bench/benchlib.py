@@ -31,6 +31,19 @@ def wait_port(port, proc, timeout=30):
     raise SystemExit(f"nothing listens on {port}")
 
 
+def message_size(rnd):
+    """A realistic message size: 60% 2-8 KB, 30% 20-100 KB, 9% 200 KB-1 MB,
+    1% 2-5 MB (the mix every benchmark fills its mailboxes with)."""
+    r = rnd.random()
+    if r < 0.60:
+        return rnd.randint(2_000, 8_000)
+    if r < 0.90:
+        return rnd.randint(20_000, 100_000)
+    if r < 0.99:
+        return rnd.randint(200_000, 1_000_000)
+    return rnd.randint(2_000_000, 5_000_000)
+
+
 def tree_pids(root_pid):
     """root_pid and all its live descendants."""
     children = {}
@@ -43,11 +56,11 @@ def tree_pids(root_pid):
         except (OSError, ValueError, IndexError):
             continue
         children.setdefault(ppid, []).append(int(entry))
-    pids, todo = [], [root_pid]
-    while todo:
-        pid = todo.pop()
+    pids, pending = [], [root_pid]
+    while pending:
+        pid = pending.pop()
         pids.append(pid)
-        todo.extend(children.get(pid, []))
+        pending.extend(children.get(pid, []))
     return pids
 
 

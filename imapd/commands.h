@@ -32,7 +32,7 @@ enum imap_cmd_flags {
         IMAP_CMD_NOTAUTH = 1 << 0,     /* allowed in NOTAUTH */
         IMAP_CMD_AUTH = 1 << 1,        /* allowed in AUTH */
         IMAP_CMD_SELECTED = 1 << 2,    /* allowed in SELECTED */
-        IMAP_CMD_UID = 1 << 3,         /* the "UID xxx" form: cmd->uid is true */
+        IMAP_CMD_UID = 1 << 3,         /* the "UID <command>" form: cmd->uid is true */
         IMAP_CMD_USES_SEQS = 1 << 4,   /* takes sequence numbers: no EXPUNGE may be
                                           announced during it (RFC 3501 §7.4.1) */
         IMAP_CMD_SPOOL = 1 << 5,       /* top-level literals after the first argument

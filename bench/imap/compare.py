@@ -43,7 +43,7 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))
-from benchlib import free_port, wait_port, tree_pids, tree_usage  # noqa: E402
+from benchlib import free_port, wait_port, message_size, tree_pids, tree_usage  # noqa: E402
 MAIL_UID = 65534   # nobody: Dovecot refuses to run mail processes as root
 PASSWORD = "pw"
 HASH_RE = re.compile(rb"\$y\$[./A-Za-z0-9]+\$[./A-Za-z0-9]+\$[./A-Za-z0-9]{43}")
@@ -55,15 +55,7 @@ LINE = b"Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod
 def message(rnd, i):
     """Mostly small text mail, some with a base64 attachment (60% 2-8 KB,
     30% 20-100 KB, 9% 200 KB-1 MB, 1% 2-5 MB; as bench/pop3)."""
-    r = rnd.random()
-    if r < 0.60:
-        size = rnd.randint(2_000, 8_000)
-    elif r < 0.90:
-        size = rnd.randint(20_000, 100_000)
-    elif r < 0.99:
-        size = rnd.randint(200_000, 1_000_000)
-    else:
-        size = rnd.randint(2_000_000, 5_000_000)
+    size = message_size(rnd)
     head = (f"From: Sender {i % 1000} <sender{rnd.randrange(1000)}@example.net>\r\n"
             f"To: user@example.org\r\nSubject: message {i}\r\n"
             f"Message-ID: <{i}.{rnd.randrange(1 << 30)}@example.net>\r\n"

@@ -39,21 +39,13 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))
-from benchlib import free_port, wait_port, tree_rss_kb, tree_cpu_seconds  # noqa: E402
+from benchlib import free_port, wait_port, message_size, tree_rss_kb, tree_cpu_seconds  # noqa: E402
 MAIL_UID = 65534   # nobody
 
 
 def message(rnd, i):
     """A message of a realistic size: mostly small text, some attachments."""
-    r = rnd.random()
-    if r < 0.60:
-        size = rnd.randint(2_000, 8_000)
-    elif r < 0.90:
-        size = rnd.randint(20_000, 100_000)
-    elif r < 0.99:
-        size = rnd.randint(200_000, 1_000_000)
-    else:
-        size = rnd.randint(2_000_000, 5_000_000)
+    size = message_size(rnd)
     head = (f"From: sender{i}@example.net\r\nTo: user@example.org\r\n"
             f"Subject: message {i}\r\nMessage-ID: <{i}.{rnd.random()}@example.net>\r\n"
             f"Date: Mon, 1 Jan 2024 00:00:00 +0000\r\n\r\n").encode()
@@ -87,8 +79,8 @@ class RssSampler(threading.Thread):
             time.sleep(0.1)
 
 
-def setup_cove(args, tmp, mail):
-    port = free_port()
+def write_cove_conf(args, tmp, port):
+    """The Cove config both POP3 benchmarks use; returns its path."""
     conf = os.path.join(tmp, "cove.conf")
     with open(conf, "w") as f:
         f.write(f"""[store]
@@ -103,6 +95,12 @@ allow_plaintext_auth = yes
 [pop3]
 listen = 127.0.0.1:{port}
 """)
+    return conf
+
+
+def setup_cove(args, tmp, mail):
+    port = free_port()
+    conf = write_cove_conf(args, tmp, port)
     covectl = os.path.join(args.build, "cli", "covectl")
     subprocess.run([covectl, "-c", conf, "init"], check=True, capture_output=True)
     hash_opts = ["--scheme", args.scheme] + (["--cost", str(args.cost)] if args.cost else [])

@@ -42,20 +42,7 @@ def big_message(size):
 
 def setup_cove(args, tmp, msg, users):
     port = compare.free_port()
-    conf = os.path.join(tmp, "cove.conf")
-    with open(conf, "w") as f:
-        f.write(f"""[store]
-engine = lmdb
-path = {tmp}/cove-store
-plugin_dir = {args.build}/plugins
-[server]
-workers = {args.workers}
-log_level = warn
-max_connections_per_ip = 0
-allow_plaintext_auth = yes
-[pop3]
-listen = 127.0.0.1:{port}
-""")
+    conf = compare.write_cove_conf(args, tmp, port)
     covectl = os.path.join(args.build, "cli", "covectl")
     subprocess.run([covectl, "-c", conf, "init"], check=True, capture_output=True)
     path = os.path.join(tmp, "big.eml")
