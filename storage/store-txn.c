@@ -153,6 +153,18 @@ enum cove_store_err store_sync(struct store *store)
         return COVE_STORE_OK;
 }
 
+bool store_can_sync_concurrently(const struct store *store)
+{
+        return store->ops->sync_concurrent != NULL;
+}
+
+enum cove_store_err store_sync_concurrent(struct store *store, char *errbuf, size_t errlen)
+{
+        COVE_ASSERT(store->ops->sync_concurrent != NULL && errlen > 0);
+        errbuf[0] = '\0';
+        return store->ops->sync_concurrent(store->engine, errbuf, errlen);
+}
+
 enum cove_store_err store_mailbox_owner(struct store_txn *txn, uint32_t mailbox_id,
                                         uint32_t *user_id_r, bool *is_inbox_r)
 {

@@ -72,6 +72,13 @@ enum cove_store_err store_txn_begin(struct store *store, bool write, struct stor
 enum cove_store_err store_txn_commit(struct store_txn **txn);
 enum cove_store_err store_txn_commit_nosync(struct store_txn **txn);
 enum cove_store_err store_sync(struct store *store);
+/* True when the engine offers sync_concurrent: store_sync_concurrent() may
+   then run on a second thread while this one keeps using the handle. */
+bool store_can_sync_concurrently(const struct store *store);
+/* The thread-safe flush: touches no handle state; on failure the one-line
+   reason is in errbuf (errlen bytes), not in store_last_error(). Only when
+   store_can_sync_concurrently(). */
+enum cove_store_err store_sync_concurrent(struct store *store, char *errbuf, size_t errlen);
 void store_txn_abort(struct store_txn **txn);
 struct store *store_txn_store(struct store_txn *txn);
 

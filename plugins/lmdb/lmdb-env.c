@@ -116,6 +116,11 @@ static enum cove_store_err env_open(struct cove_store *store, bool create)
                 return lmdb_error(store, err, "path: cannot open the lmdb environment in %s: %s",
                                   o->path, mdb_strerror(rc));
         }
+        mdb_filehandle_t fd;
+        if (mdb_env_get_fd(store->env, &fd) != 0)
+                return lmdb_error(store, COVE_STORE_INTERNAL,
+                                  "lmdb: no file descriptor for the environment in %s", o->path);
+        store->data_fd = fd;
         MDB_envinfo info;
         mdb_env_info(store->env, &info);
         if (o->map_size > info.me_mapsize)
@@ -440,6 +445,20 @@ enum cove_store_err lmdb_store_sync(struct cove_store *store)
                 return lmdb_error(store, rc == ENOSPC ? COVE_STORE_TEMP : COVE_STORE_INTERNAL,
                                   "lmdb: sync: %s", mdb_strerror(rc));
         return COVE_STORE_OK;
+}
+
+/* What mdb_env_sync(env, 1) does for an environment opened without
+   MDB_WRITEMAP (this engine never uses it): fdatasync of the data file. Done
+   here directly because mdb_env_sync reads env flags that a NOSYNC commit on
+   the other thread toggles; the descriptor is fixed for the env's life. */
+enum cove_store_err lmdb_store_sync_concurrent(struct cove_store *store, char *errbuf,
+                                               size_t errlen)
+{
+        if (fdatasync(store->data_fd) == 0)
+                return COVE_STORE_OK;
+        int e = errno;
+        snprintf(errbuf, errlen, "lmdb: sync: %s", strerror(e));
+        return e == ENOSPC || e == EDQUOT ? COVE_STORE_TEMP : COVE_STORE_INTERNAL;
 }
 
 enum cove_store_err lmdb_raw_read_begin(struct cove_store *store, MDB_txn **txn_r)

@@ -132,6 +132,7 @@ struct cove_store {
         const struct cove_store_host *host;
         struct lmdb_options opts;
         MDB_env *env;
+        int data_fd;                /* the env's data file (sync_concurrent) */
         MDB_dbi dbi[LMDB_DB_COUNT];
         pid_t pid;                  /* the process that opened the env */
         unsigned active_txns;       /* LMDB txns alive in this handle */
@@ -246,6 +247,8 @@ enum cove_store_err lmdb_txn_begin(struct cove_store *store, unsigned flags,
 enum cove_store_err lmdb_txn_commit(struct cove_store_txn **txn, unsigned flags);
 void lmdb_txn_abort(struct cove_store_txn **txn);
 enum cove_store_err lmdb_store_sync(struct cove_store *store);
+enum cove_store_err lmdb_store_sync_concurrent(struct cove_store *store, char *errbuf,
+                                               size_t errlen);
 /* A short read txn for streams: begins (handling MAP_RESIZED) / ends. */
 enum cove_store_err lmdb_raw_read_begin(struct cove_store *store, MDB_txn **txn_r);
 void lmdb_raw_read_end(struct cove_store *store, MDB_txn **txn);

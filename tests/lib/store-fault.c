@@ -10,6 +10,10 @@
  *   fault_commit_fail = N     the Nth commit of a write txn fails with TEMP,
  *                             aborting the inner txn (nothing is committed)
  *   fault_lock = none|inuse   inuse: every lock and guard is refused
+ *   fault_sync = ok|fail      fail: every flush (sync, sync_concurrent) fails
+ *                             with INTERNAL (the commits themselves stand)
+ * Built with FAULT_SERIAL (cove_store_fault_serial.so) it offers no
+ * sync_concurrent, like an engine that can only flush on the caller's thread.
  * Locks are its own flock files (<state_dir>/fault-<user_id>); notification
  * is left to the host. Built against cove/storage.h alone, like any plugin.
  */
@@ -35,6 +39,7 @@ struct cove_store {
         enum cove_store_err write_err;
         unsigned long commit_fail_at, commits;
         bool lock_inuse;
+        bool sync_fail;
         char error[512];
 };
 
@@ -132,6 +137,9 @@ static bool fault_option(struct cove_store *fs, const struct cove_store_option *
         } else if (strcmp(k, "fault_lock") == 0) {
                 ok = strcmp(v, "none") == 0 || strcmp(v, "inuse") == 0;
                 fs->lock_inuse = strcmp(v, "inuse") == 0;
+        } else if (strcmp(k, "fault_sync") == 0) {
+                ok = strcmp(v, "ok") == 0 || strcmp(v, "fail") == 0;
+                fs->sync_fail = strcmp(v, "fail") == 0;
         } else {
                 fault_fail(fs, COVE_STORE_INTERNAL, "%s: unknown fault option", k);
                 return false;
@@ -304,9 +312,28 @@ static void fault_txn_abort(struct cove_store_txn **txnp)
 
 static enum cove_store_err fault_sync(struct cove_store *fs)
 {
+        if (fs->sync_fail)
+                return fault_fail(fs, COVE_STORE_INTERNAL, "fault: injected sync failure");
         return fs->inner->sync != NULL ? fs->inner->sync(fs->inner_store) : COVE_STORE_OK;
 }
 
+#ifndef FAULT_SERIAL
+/* Forwards without counting: the group-commit thread calls it concurrently
+   with the loop's calls, which do count. */
+static enum cove_store_err fault_sync_concurrent(struct cove_store *fs, char *errbuf,
+                                                 size_t errlen)
+{
+        if (fs->sync_fail) {
+                snprintf(errbuf, errlen, "fault: injected sync failure");
+                return COVE_STORE_INTERNAL;
+        }
+        if (fs->inner->sync_concurrent == NULL) {
+                snprintf(errbuf, errlen, "fault: the inner engine has no sync_concurrent");
+                return COVE_STORE_INTERNAL;
+        }
+        return fs->inner->sync_concurrent(fs->inner_store, errbuf, errlen);
+}
+#endif
 
 /* ---- users ---- */
 
@@ -668,7 +695,11 @@ static const struct cove_store_ops fault_ops = {
         .abi_major = COVE_STORE_ABI_MAJOR,
         .abi_minor = COVE_STORE_ABI_MINOR,
         .struct_size = sizeof(struct cove_store_ops),
+#ifdef FAULT_SERIAL
+        .engine_name = "fault_serial",
+#else
         .engine_name = "fault",
+#endif
         .engine_version = "1.0",
         .open = fault_open,
         .close = fault_close,
@@ -677,6 +708,9 @@ static const struct cove_store_ops fault_ops = {
         .txn_commit = fault_txn_commit,
         .txn_abort = fault_txn_abort,
         .sync = fault_sync,
+#ifndef FAULT_SERIAL
+        .sync_concurrent = fault_sync_concurrent,
+#endif
         .user_create = fault_user_create,
         .user_lookup = fault_user_lookup,
         .user_get = fault_user_get,

@@ -143,6 +143,9 @@ struct fixture_table {
 #elif defined(FIXTURE_NEWER)
 #define FX_MAJOR COVE_STORE_ABI_MAJOR
 #define FX_MINOR (COVE_STORE_ABI_MINOR + 3)
+#elif defined(FIXTURE_MINOR0)
+#define FX_MAJOR COVE_STORE_ABI_MAJOR
+#define FX_MINOR 0
 #else
 #define FX_MAJOR COVE_STORE_ABI_MAJOR
 #define FX_MINOR COVE_STORE_ABI_MINOR
@@ -152,6 +155,9 @@ struct fixture_table {
 #define FX_SIZE offsetof(struct cove_store_ops, msg_append)
 #elif defined(FIXTURE_NEWER)
 #define FX_SIZE sizeof(struct fixture_table)
+#elif defined(FIXTURE_MINOR0)
+/* Built before ABI 1.1 appended sync_concurrent: the table ends earlier. */
+#define FX_SIZE offsetof(struct cove_store_ops, sync_concurrent)
 #else
 #define FX_SIZE sizeof(struct cove_store_ops)
 #endif

@@ -74,7 +74,7 @@ extern "C" {
 #endif
 
 #define COVE_STORE_ABI_MAJOR 1   /* bump: incompatible change */
-#define COVE_STORE_ABI_MINOR 0   /* bump: members appended to a struct */
+#define COVE_STORE_ABI_MINOR 1   /* bump: members appended to a struct */
 
 /* The name of the one symbol a plugin exports. */
 #define COVE_STORE_ENTRY_SYMBOL "cove_store_entry"
@@ -510,7 +510,21 @@ struct cove_store_ops {
                                                       uint32_t mailbox_id, uint32_t uid,
                                                       uint32_t *old_r);
 
-        /* ABI 1.1+: append new members here only. */
+        /* --- ABI 1.1 --- */
+
+        /** optional: does what `sync` does, but may run on a second thread
+         * while the first goes on using the handle (transactions, commits,
+         * streams) concurrently. It must touch no handle state a concurrent
+         * call could change, and reports failure only through its return
+         * value and errbuf (one line, NUL-terminated, at most errlen bytes),
+         * never through last_error. Makes durable at least every commit that
+         * returned before it was called. Lets a front-end flush in a helper
+         * thread while its event loop keeps serving reads and commits.
+         * @return OK, TEMP (no space), INTERNAL */
+        enum cove_store_err (*sync_concurrent)(struct cove_store *store, char *errbuf,
+                                               size_t errlen);
+
+        /* ABI 1.2+: append new members here only. */
 };
 
 /* The one symbol a plugin exports. */

@@ -86,10 +86,9 @@ Test(loader, struct_size_too_small)
         const char *error = open_error("short_struct", state_opts, 1);
         const char *want = pool_printf(
                 pool, "cove.conf:3: [store] engine: " FIX "/cove_store_short_struct.so: "
-                "struct_size %zu too small for ABI 1.0 (needs %zu)",
+                "struct_size %zu too small for ABI 1.1 (needs %zu)",
                 offsetof(struct cove_store_ops, msg_append),
-                offsetof(struct cove_store_ops, mailbox_advance_recent) +
-                sizeof(void (*)(void)));
+                offsetof(struct cove_store_ops, sync_concurrent) + sizeof(void (*)(void)));
         cr_assert_str_eq(error, want);
 }
 
@@ -112,6 +111,19 @@ Test(loader, newer_minor_is_accepted_and_option_errors_name_their_line)
         };
         cr_assert_str_eq(open_error("newer", opts, 3),
                          "cove.conf:6: [store] fixture_key: must be a number");
+}
+
+Test(loader, abi_1_0_plugin_is_still_accepted)
+{
+        /* A plugin built against ABI 1.0 has no sync_concurrent member; the
+           loader must take its shorter table (open() then fails on purpose). */
+        const char *const opts[] = {
+                "path=/nonexistent-cove-test",
+                "fixture_key=abc",
+                "fixture_error=fixture_key: built for 1.0",
+        };
+        cr_assert_str_eq(open_error("minor0", opts, 3),
+                         "cove.conf:6: [store] fixture_key: built for 1.0");
 }
 
 Test(loader, option_error_for_absent_key_has_no_line)
