@@ -6,7 +6,7 @@
  * max_message_size), the Return-Path and Delivered-To lines, and the rule
  * that nothing is stored unless the whole message arrived within the limit.
  * Does not decide where mail goes (storage/deliver.c) or when the disk is
- * flushed (commit.c).
+ * flushed (storage/group-commit.c).
  */
 #include <inttypes.h>
 #include <string.h>
@@ -136,7 +136,7 @@ static void transaction_end(struct lmtp_session *session)
         }
 }
 
-static void commit_done(struct lmtp_commit_waiter *waiter, enum cove_store_err err)
+static void commit_done(struct group_commit_waiter *waiter, enum cove_store_err err)
 {
         struct lmtp_session *session = container_of(waiter, struct lmtp_session, waiter);
         replies_write(session, err);
@@ -155,26 +155,11 @@ static void spool_failed(struct lmtp_session *session, const char *error)
         transaction_end(session);
 }
 
-static void message_deliver(struct lmtp_session *session);
-
-static void deliver_parked(struct lmtp_commit_waiter *waiter, enum cove_store_err err)
-{
-        message_deliver(container_of(waiter, struct lmtp_session, waiter));
-}
-
 /* The whole message is in the spool: deliver to every recipient. */
 static void message_deliver(struct lmtp_session *session)
 {
         struct cove_store_part body;
         const char *error;
-        if (lmtp_commit_store_busy(session->server->commit)) {
-                /* The sync thread has the store: deliver when it is done. */
-                lmtp_session_set_state(session, LMTP_STATE_COMMIT);
-                conn_input_suspend(&session->conn);
-                lmtp_commit_when_free(session->server->commit, &session->waiter,
-                                      deliver_parked);
-                return;
-        }
         if (lmtp_spool_finish(&session->spool, &body, &error) < 0) {
                 spool_failed(session, error);
                 return;
@@ -204,7 +189,7 @@ static void message_deliver(struct lmtp_session *session)
         /* 250 only once the flush covering our commit has succeeded. */
         lmtp_session_set_state(session, LMTP_STATE_COMMIT);
         conn_input_suspend(&session->conn);
-        lmtp_commit_wait(session->server->commit, &session->waiter, commit_done);
+        group_commit_wait(session->server->commit, &session->waiter, commit_done);
 }
 
 /* End of DATA or of BDAT LAST. */
@@ -286,6 +271,6 @@ void lmtp_body_abort(struct lmtp_session *session)
            the client never saw 250, so it will retry (a duplicate at worst,
            never a loss). A delivery parked for the store is simply dropped. */
         if (session->server != NULL && session->waiter.queued)
-                lmtp_commit_cancel(session->server->commit, &session->waiter);
+                group_commit_cancel(session->server->commit, &session->waiter);
         lmtp_spool_reset(&session->spool);
 }

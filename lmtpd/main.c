@@ -10,7 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "commit.h"
+#include "group-commit.h"
 #include "conf.h"
 #include "daemon.h"
 #include "deliver.h"
@@ -38,8 +38,8 @@ static int lmtp_worker_init(struct worker *worker, void *context, const char **e
                 return -1;
         }
         pool_destroy(&error_pool);
-        if (lmtp_commit_create(worker_loop(worker), server->store, &server->commit,
-                               error_r) < 0) {
+        if (group_commit_create(worker_loop(worker), server->store, "lmtp", &server->commit,
+                                error_r) < 0) {
                 store_close(&server->store);
                 return -1;
         }
@@ -49,7 +49,7 @@ static int lmtp_worker_init(struct worker *worker, void *context, const char **e
 static void lmtp_worker_deinit(struct worker *worker, void *context)
 {
         struct lmtp_server *server = context;
-        lmtp_commit_destroy(&server->commit);
+        group_commit_destroy(&server->commit);
         store_close(&server->store);
 }
 

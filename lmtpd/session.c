@@ -134,24 +134,6 @@ static bool session_command(struct lmtp_session *session)
         return true;
 }
 
-static void store_free_cb(struct lmtp_commit_waiter *waiter, enum cove_store_err err)
-{
-        struct lmtp_session *session = container_of(waiter, struct lmtp_session, waiter);
-        conn_input_resume(&session->conn);
-}
-
-/* Commands may need the store (RCPT); while the sync thread has it, they
-   wait (a flush takes milliseconds). Message bytes keep flowing meanwhile. */
-static bool session_store_wait(struct lmtp_session *session)
-{
-        struct lmtp_commit *commit = session->server->commit;
-        if (!lmtp_commit_store_busy(commit))
-                return false;
-        conn_input_suspend(&session->conn);
-        lmtp_commit_when_free(commit, &session->waiter, store_free_cb);
-        return true;
-}
-
 static void session_input(struct conn *conn)
 {
         struct lmtp_session *session = container_of(conn, struct lmtp_session, conn);
@@ -166,8 +148,7 @@ static void session_input(struct conn *conn)
                         progress = false;
                         break;
                 default:
-                        progress = !session_store_wait(session) &&
-                                   session_command(session);
+                        progress = session_command(session);
                         break;
                 }
         }

@@ -4,7 +4,7 @@
  * Owns the session lifecycle (greeting, input dispatch in every state, the
  * DATA and BDAT streams, timeouts, shutdown, close) and the mapping of store
  * codes to LMTP replies. Command syntax and semantics live in cmd-*.c; the
- * shared flush in commit.c; delivery itself in storage/deliver.c.
+ * shared flush in storage/group-commit.c; delivery itself in storage/deliver.c.
  */
 #ifndef LMTP_SESSION_H
 #define LMTP_SESSION_H
@@ -14,7 +14,7 @@
 #include <stdint.h>
 
 #include "buf.h"
-#include "commit.h"
+#include "group-commit.h"
 #include "conn.h"
 #include "data.h"
 #include "deliver.h"
@@ -28,7 +28,7 @@ struct lmtp_server {
         struct pool *pool;           /* the daemon's; outlives every worker */
         const struct cove_conf *conf;
         struct store *store;
-        struct lmtp_commit *commit;
+        struct group_commit *commit;
         struct store_rcpt_rules rules;
         const char *hostname;        /* for the greeting and LHLO */
         uint64_t max_size;           /* [limits] max_message_size */
@@ -80,7 +80,7 @@ struct lmtp_session {
 
         /* Delivery results, waiting for the flush (txn_pool). */
         struct store_deliver_rcpt *results;
-        struct lmtp_commit_waiter waiter;
+        struct group_commit_waiter waiter;
         uint64_t message_size;
         bool shutdown_requested;
 };
