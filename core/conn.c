@@ -355,7 +355,9 @@ static void conn_process(struct conn *c)
 {
         if (!c->closing)
                 conn_process_protocol(c);
-        if (!c->io_error && (conn_output_pending(c) > 0 || c->tls_state == CONN_TLS_STARTTLS))
+        bool held = c->output_held && !c->closing && !c->backpressure;
+        if (!c->io_error && !held &&
+            (conn_output_pending(c) > 0 || c->tls_state == CONN_TLS_STARTTLS))
                 conn_flush(c, false);
         conn_update_watchers(c);
         if (c->closing) {
@@ -626,6 +628,19 @@ void conn_input_resume(struct conn *c)
                 return;
         c->suspended = false;
         c->need_dispatch = true;
+        conn_mark_pending(c);
+}
+
+void conn_output_hold(struct conn *c)
+{
+        c->output_held = true;
+}
+
+void conn_output_release(struct conn *c)
+{
+        if (!c->output_held)
+                return;
+        c->output_held = false;
         conn_mark_pending(c);
 }
 

@@ -126,6 +126,7 @@ struct conn {
         bool discard_line, write_blocked, close_flush, need_ready, need_dispatch;
         bool need_drained, tls_read_wants_write, tls_write_wants_read;
         bool hs_want_write, shutdown_seen;
+        bool output_held;             /* conn_output_hold() */
 };
 
 /* ---- the manager: one per loop (worker) ---- */
@@ -182,6 +183,13 @@ void conn_close_after_flush(struct conn *conn, const char *reason);
    dispatches buffered input from the loop, not from inside this call. */
 void conn_input_suspend(struct conn *conn);
 void conn_input_resume(struct conn *conn);
+
+/* Keeps written output in the buffer (up to the high-water mark, or until
+   the connection closes) until conn_output_release(): a reply whose end
+   comes later (after a disk flush) then leaves in one segment, not as a
+   small head that Nagle and the peer's delayed ACK would stall. */
+void conn_output_hold(struct conn *conn);
+void conn_output_release(struct conn *conn);
 
 /* Changes the inactivity timeout (0: none) and restarts it. */
 void conn_set_timeout(struct conn *conn, unsigned secs);

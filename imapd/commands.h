@@ -114,7 +114,9 @@ bool imap_cmd_validate(struct imap_cmd *cmd);
 
 /* A store transaction for this command, begun on first use and aborted when
    the command ends unless committed with imap_cmd_txn_commit(). Asking for
-   a write txn when a read one is open is a programming error. */
+   a write txn when a read one is open is a programming error. A write
+   commit is not flushed at once: the tagged reply waits for the worker's
+   next shared flush (storage/group-commit.h) and reports its failure. */
 enum cove_store_err imap_cmd_txn(struct imap_cmd *cmd, bool write, struct store_txn **txn_r);
 enum cove_store_err imap_cmd_txn_commit(struct imap_cmd *cmd);
 /* Ends the txn without committing (e.g. before streaming). */

@@ -1,7 +1,8 @@
 /* main.c - cove-imapd: start-up and the per-worker store.
  *
  * Owns: filling struct imap_daemon from the config (delimiter, literal
- * limits, spool directory), opening the store in each worker after the fork,
+ * limits, spool directory), opening the store and its group-commit queue in
+ * each worker after the fork,
  * and handing the session callbacks to the shared daemon start-up. Does not:
  * parse options or bind sockets (core/daemon.c) or speak IMAP (session.c).
  */
@@ -9,6 +10,7 @@
 
 #include "conf.h"
 #include "daemon.h"
+#include "group-commit.h"
 #include "log.h"
 #include "login.h"
 #include "pool.h"
@@ -30,6 +32,11 @@ static int imapd_worker_init(struct worker *worker, void *context, const char **
                 store_close(&d->store);
                 return -1;
         }
+        if (group_commit_create(worker_loop(worker), d->store, "imap", &d->commit,
+                                error_r) < 0) {
+                store_close(&d->store);
+                return -1;
+        }
         if (d->salt_key == NULL)
                 log_warn("no [server] state_dir: SCRAM fake salts use no installation "
                          "secret");
@@ -41,6 +48,7 @@ static void imapd_worker_deinit(struct worker *worker, void *context)
 {
         struct imap_daemon *d = context;
         login_throttle_destroy(&d->throttle);
+        group_commit_destroy(&d->commit);
         store_close(&d->store);
 }
 

@@ -155,8 +155,27 @@ static void session_reply_bye_and_close(struct imap_session *session, const char
         conn_close_after_flush(&session->conn, reason);
 }
 
-/* The end of a command: view sync (RFC 3501 §7.4.1: no EXPUNGE during
-   commands using sequence numbers), then the tagged reply. */
+static void session_command_reply(struct imap_session *session);
+
+/* The worker's shared flush covering this command's commits has ended. */
+static void session_flushed(struct group_commit_waiter *waiter, enum cove_store_err err)
+{
+        struct imap_session *session = container_of(waiter, struct imap_session, flush_waiter);
+        struct imap_cmd *cmd = session->cmd;
+        if (err != COVE_STORE_OK) {
+                /* Committed and visible, but not known to be on disk. */
+                cmd->tagged = pool_printf(cmd->pool, "NO [UNAVAILABLE] The change could not "
+                                          "be written to disk and may be lost [%s]",
+                                          session->conn.id);
+        }
+        conn_input_resume(&session->conn);
+        session_command_reply(session);
+        conn_output_release(&session->conn);
+}
+
+/* The end of a command: its commits flushed, then the view sync (RFC 3501
+   §7.4.1: no EXPUNGE during commands using sequence numbers), then the
+   tagged reply. */
 static void session_command_finish(struct imap_session *session, enum cmd_result r)
 {
         struct imap_cmd *cmd = session->cmd;
@@ -172,6 +191,23 @@ static void session_command_finish(struct imap_session *session, enum cmd_result
                 fn(cmd, cmd->cleanup_ctx);
         }
         imap_cmd_txn_end(cmd);
+        if (session->flush_pending) {
+                /* The command stays current (its input stays unread) until
+                   the flush; other sessions of the worker go on meanwhile. */
+                session->flush_pending = false;
+                conn_input_suspend(conn);
+                conn_output_hold(conn);   /* untagged replies leave with the tagged */
+                group_commit_wait(session->daemon->commit, &session->flush_waiter,
+                                  session_flushed);
+                return;
+        }
+        session_command_reply(session);
+}
+
+static void session_command_reply(struct imap_session *session)
+{
+        struct imap_cmd *cmd = session->cmd;
+        struct conn *conn = &session->conn;
         if (session->state == IMAP_STATE_SELECTED && session->view != NULL &&
             session_changes_pending(session)) {
                 if (session->watch != NULL)
@@ -474,6 +510,9 @@ static void session_ready(struct conn *conn)
 
 static void session_timeout(struct conn *conn)
 {
+        struct imap_session *session = imap_session_from_conn(conn);
+        if (session->flush_waiter.queued)
+                return;   /* our own flush is late, not the client */
         conn_write_str(conn, "* BYE Autologout; idle for too long\r\n");
         conn_close_after_flush(conn, "inactivity timeout");
 }
@@ -491,6 +530,13 @@ static void session_shutdown(struct conn *conn)
 static void session_close(struct conn *conn, const char *reason)
 {
         struct imap_session *session = imap_session_from_conn(conn);
+        if (session->daemon != NULL) {
+                /* What the command committed is flushed all the same; there
+                   is just nobody left to tell. */
+                group_commit_cancel(session->daemon->commit, &session->flush_waiter);
+                if (session->flush_pending)
+                        group_commit_note(session->daemon->commit);
+        }
         session_cmd_cleanup(session);
         imap_session_watch_stop(session);
         imap_view_close(&session->view);

@@ -16,6 +16,7 @@
 #include <ev.h>
 
 #include "conn.h"
+#include "group-commit.h"
 #include "log.h"
 #include "parser.h"
 
@@ -40,6 +41,7 @@ enum imap_state {
 struct imap_daemon {
         const struct cove_conf *conf;
         struct store *store;
+        struct group_commit *commit;   /* one flush for many sessions' commits */
         char delimiter;             /* [imap] hierarchy_delimiter */
         const unsigned char *salt_key;  /* SCRAM fake-salt key */
         size_t salt_key_len;
@@ -67,6 +69,8 @@ struct imap_session {
         struct store_watch *watch;  /* change notification for the user */
         ev_io watch_io;
         bool watch_fired;           /* a commit happened since the last sync */
+        bool flush_pending;         /* the command committed without a flush */
+        struct group_commit_waiter flush_waiter;   /* ...and waits for one */
         bool literal_discarding;    /* reading an oversize non-sync literal into nothing */
         bool command_failed;        /* the current command is being skipped */
         const char *fail_reply;     /* ...and this tagged reply ends it */
