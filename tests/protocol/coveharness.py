@@ -58,9 +58,12 @@ def make_cert(directory):
 class CoveServer:
     """A private Cove installation: config, store, and any daemons started."""
 
-    def __init__(self, extra_conf="", workers=1, host="127.0.0.1", wrap=()):
+    def __init__(self, extra_conf="", workers=1, host="127.0.0.1", wrap=(), engine="lmdb",
+                 store_conf=""):
         """host: the IMAP/POP3 listening address; wrap: a command prefix for
-        the daemons (e.g. ["ip", "netns", "exec", NAME])."""
+        the daemons (e.g. ["ip", "netns", "exec", NAME]); engine and
+        store_conf: the [store] engine and extra [store] lines (the test
+        engine "fault" wraps lmdb: store_conf "fault_inner = lmdb" ...)."""
         self.host = host
         self.wrap = list(wrap)
         self.dir = tempfile.mkdtemp(prefix="cove-test-")
@@ -71,9 +74,10 @@ class CoveServer:
         self.conf = os.path.join(self.dir, "cove.conf")
         with open(self.conf, "w") as f:
             f.write(f"""[store]
-engine = lmdb
+engine = {engine}
 path = {self.dir}/store
 plugin_dir = {PLUGIN_DIR}
+{store_conf}
 
 [server]
 workers = {workers}

@@ -1,0 +1,175 @@
+"""cove-imapd group commit: write commands (STORE, APPEND, EXPUNGE, COPY)
+are answered only after the worker's shared flush, one flush serves several
+sessions, pipelined commands still answer in order, a SIGKILL of the daemon
+mid-burst loses no acknowledged APPEND, and a failed flush answers
+NO [UNAVAILABLE] while the session goes on."""
+import os
+import re
+import signal
+import threading
+import time
+import unittest
+
+from coveharness import CoveServer
+from imaptestlib import RawIMAP
+
+PASSWORD = "pw-gc"
+CLIENTS = 8
+
+
+def message(tag):
+    return b"From: gc@example.com\r\nSubject: %s\r\n\r\nbody of %s\r\n" % (tag, tag)
+
+
+def login(port, user, box=b"INBOX"):
+    c = RawIMAP(port)
+    assert c.cmd(b"L", b"LOGIN " + user.encode() + b" " + PASSWORD.encode())[-1] \
+        .startswith(b"L OK")
+    if box is not None:
+        assert c.cmd(b"S", b"SELECT " + box)[-1].startswith(b"S OK")
+    return c
+
+
+def append(c, tag, box, data):
+    """APPEND with LITERAL+; returns the tagged line."""
+    c.send(tag + b" APPEND " + box + b" {%d+}\r\n" % len(data) + data + b"\r\n")
+    return c.until_tagged(tag)[-1]
+
+
+class GroupCommit(unittest.TestCase):
+    def setUp(self):
+        self.srv = CoveServer(workers=1)
+        self.addCleanup(self.srv.stop)
+        self.users = [f"gc{i}@example.org" for i in range(CLIENTS)]
+        for u in self.users:
+            self.srv.add_user(u, PASSWORD)
+
+    def test_concurrent_writers_share_flushes(self):
+        self.srv.start("imapd")
+        errors = []
+
+        def writer(user):
+            try:
+                c = login(self.srv.ports["imap"], user)
+                for i in range(25):
+                    t = b"A%d" % i
+                    line = append(c, t, b"INBOX", message(t))
+                    if not re.match(rb"A\d+ OK \[APPENDUID \d+ \d+\]", line):
+                        errors.append((user, line))
+                    line = c.cmd(b"F%d" % i, b"STORE 1 +FLAGS (\\Flagged)")[-1]
+                    if b"OK" not in line:
+                        errors.append((user, line))
+                c.close()
+            except Exception as e:   # reported below, the thread must end
+                errors.append((user, repr(e)))
+
+        threads = [threading.Thread(target=writer, args=(u,)) for u in self.users]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(120)
+        self.assertEqual(errors, [])
+        for u in self.users:
+            c = login(self.srv.ports["imap"], u, box=None)
+            status = c.cmd(b"s", b"STATUS INBOX (MESSAGES)")
+            self.assertIn(b"(MESSAGES 25)", status[0])
+            c.close()
+        # The debug log names every flush and how many replies it released.
+        log = open(self.srv.logs["imapd"], "rb").read()
+        counts = [int(n) for n in re.findall(rb"imap: group commit waiters=(\d+)", log)]
+        self.assertTrue(counts, "no group commit logged")
+        self.assertGreater(sum(counts), 0)
+        self.assertGreater(max(counts), 1, "no flush ever served two commands")
+        self.assertLess(len(counts), sum(counts), "one flush per command: nothing shared")
+
+    def test_pipelined_writes_answer_in_order(self):
+        self.srv.start("imapd")
+        c = login(self.srv.ports["imap"], self.users[0])
+        self.addCleanup(c.close)
+        burst = b"".join(b"P%d APPEND INBOX {%d+}\r\n%s\r\nQ%d NOOP\r\n"
+                         % (i, len(message(b"p%d" % i)), message(b"p%d" % i), i)
+                         for i in range(40))
+        c.send(burst)
+        tagged = []
+        while len(tagged) < 80:
+            line = c.line()
+            if not line.startswith(b"*"):
+                tagged.append(line.split(b" ", 1)[0])
+        want = [t for i in range(40) for t in (b"P%d" % i, b"Q%d" % i)]
+        self.assertEqual(tagged, want)
+
+    def test_sigkill_loses_no_acknowledged_append(self):
+        self.srv.start("imapd")
+        acked = {u: [] for u in self.users}
+        stop = threading.Event()
+
+        def writer(user):
+            c = None
+            try:
+                c = login(self.srv.ports["imap"], user, box=None)
+                i = 0
+                while not stop.is_set():
+                    t = b"K%d" % i
+                    line = append(c, t, b"INBOX", message(b"%s-%d" % (user.encode(), i)))
+                    m = re.match(rb"K\d+ OK \[APPENDUID \d+ (\d+)\]", line)
+                    if m:
+                        acked[user].append(int(m.group(1)))
+                    i += 1
+            except (EOFError, OSError):
+                pass   # the daemon was killed under us
+            finally:
+                if c is not None:
+                    c.close()
+
+        threads = [threading.Thread(target=writer, args=(u,)) for u in self.users]
+        for t in threads:
+            t.start()
+        time.sleep(1.5)
+        proc = self.srv.procs["imapd"]
+        pids = [proc.pid] + self.srv.worker_pids("imapd")
+        for pid in pids:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        stop.set()
+        for t in threads:
+            t.join(30)
+        proc.wait(10)
+        del self.srv.procs["imapd"]
+        self.assertGreater(sum(len(v) for v in acked.values()), 0, "nothing was acknowledged")
+        self.srv.start("imapd")
+        for user, uids in acked.items():
+            c = login(self.srv.ports["imap"], user)
+            lines = c.cmd(b"u", b"UID SEARCH ALL")
+            found = set()
+            for line in lines:
+                if line.startswith(b"* SEARCH"):
+                    found.update(int(x) for x in line.split()[2:])
+            missing = sorted(set(uids) - found)
+            self.assertEqual(missing, [], f"{user}: acknowledged UIDs lost")
+            c.close()
+
+
+class FlushFailure(unittest.TestCase):
+    def test_failed_flush_answers_no_unavailable(self):
+        srv = CoveServer(engine="fault", store_conf="fault_inner = lmdb\nfault_sync = fail\n")
+        self.addCleanup(srv.stop)
+        srv.add_user("ff@example.org", PASSWORD)
+        srv.deliver("ff@example.org", message(b"first"))
+        srv.start("imapd")
+        c = login(srv.ports["imap"], "ff@example.org")
+        self.addCleanup(c.close)
+        reply = c.cmd(b"a", b"STORE 1 +FLAGS (\\Seen)")
+        self.assertTrue(reply[-1].startswith(b"a NO [UNAVAILABLE]"), reply)
+        # Reads go on; the change itself was committed (visible) all the same.
+        reply = c.cmd(b"b", b"FETCH 1 (FLAGS)")
+        self.assertTrue(reply[-1].startswith(b"b OK"), reply)
+        self.assertIn(b"\\Seen", b" ".join(reply))
+        self.assertTrue(c.cmd(b"c", b"NOOP")[-1].startswith(b"c OK"))
+        log = open(srv.logs["imapd"], "rb").read()
+        self.assertIn(b"imap: store flush failed: fault: injected sync failure", log)
+
+
+if __name__ == "__main__":
+    unittest.main()
