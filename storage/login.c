@@ -3,13 +3,15 @@
  *
  * Owns: name completion with the default domain, copying user records out of
  * a read txn, equal-cost verification for unknown users, the installation
- * secret file, the bounded throttle table. Does not: speak a protocol, sleep (the daemon delays its answer with
+ * secret file, the bounded throttle table, the password check as an offload
+ * job. Does not: speak a protocol, sleep (the daemon delays its answer with
  * a timer) or log secrets.
  */
 #include "login.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
@@ -18,6 +20,7 @@
 
 #include "conf.h"
 #include "log.h"
+#include "offload.h"
 #include "password.h"
 #include "pool.h"
 #include "store.h"
@@ -78,25 +81,50 @@ enum login_result login_user_lookup(struct store *store, struct pool *pool,
         return err == COVE_STORE_NOTFOUND ? LOGIN_FAIL : LOGIN_TEMPFAIL;
 }
 
-/* A hash of a random password, made once per process, verified against for
-   unknown users so that they cost as much as known ones. NULL if hashing
-   failed (then unknown users are merely faster). */
+/* A hash of a random password, made once per process (from whichever
+   thread first needs it), verified against for unknown users so that they
+   cost as much as known ones. NULL if hashing failed (then unknown users are
+   merely faster). */
+static char *login_dummy;
+static pthread_once_t login_dummy_once = PTHREAD_ONCE_INIT;
+
+static void login_dummy_make(void)
+{
+        struct pool *pool = pool_create("login dummy", 256);
+        const char *hash, *error;
+
+        if (password_hash(pool, "cove-dummy-password-never-matches", &hash, &error) == 0)
+                login_dummy = xstrdup(hash);
+        pool_destroy(&pool);
+}
+
 static const char *login_dummy_hash(void)
 {
-        static char *dummy;
-        static bool tried;
+        pthread_once(&login_dummy_once, login_dummy_make);
+        return login_dummy;
+}
 
-        if (!tried) {
-                struct pool *pool = pool_create("login dummy", 256);
-                const char *hash, *error;
+bool login_check_password(const char *password_hash, const char *scram_secret,
+                          const char *password, size_t len)
+{
+        char pw[PASSWORD_MAX_LEN + 1];
+        bool ok = false;
 
-                tried = true;
-                if (password_hash(pool, "cove-dummy-password-never-matches", &hash,
-                                  &error) == 0)
-                        dummy = xstrdup(hash);
-                pool_destroy(&pool);
+        if (len == 0 || len > PASSWORD_MAX_LEN || memchr(password, '\0', len) != NULL)
+                return false;
+        memcpy(pw, password, len);
+        pw[len] = '\0';
+        if (password_hash != NULL && *password_hash != '\0') {
+                ok = password_verify(pw, password_hash);
+        } else if (scram_secret != NULL && *scram_secret != '\0') {
+                ok = password_scram_verify(pw, scram_secret);
+        } else {
+                const char *dummy = login_dummy_hash();
+                if (dummy != NULL)
+                        (void)password_verify(pw, dummy);
         }
-        return dummy;
+        explicit_bzero(pw, sizeof(pw));
+        return ok;
 }
 
 enum login_result login_verify_plain(struct store *store, struct pool *pool,
@@ -105,34 +133,77 @@ enum login_result login_verify_plain(struct store *store, struct pool *pool,
                                      struct login_user *user_r)
 {
         enum login_result res;
-        const char *pw;
-        bool ok;
 
         res = login_user_lookup(store, pool, default_domain, name, user_r);
         if (res == LOGIN_TEMPFAIL)
                 return res;
-        if (len == 0 || len > PASSWORD_MAX_LEN || memchr(password, '\0', len) != NULL) {
-                memset(user_r, 0, sizeof(*user_r));
-                return LOGIN_FAIL;
-        }
-        pw = pool_strndup(pool, password, len);
         if (res != LOGIN_OK) {
-                const char *dummy = login_dummy_hash();
-                if (dummy != NULL)
-                        (void)password_verify(pw, dummy);
+                (void)login_check_password(NULL, NULL, password, len);
                 return LOGIN_FAIL;
         }
-        if (*user_r->password_hash != '\0')
-                ok = password_verify(pw, user_r->password_hash);
-        else if (*user_r->scram_secret != '\0')
-                ok = password_scram_verify(pw, user_r->scram_secret);
-        else
-                ok = false;
-        if (!ok) {
+        if (!login_check_password(user_r->password_hash, user_r->scram_secret, password, len)) {
                 memset(user_r, 0, sizeof(*user_r));
                 return LOGIN_FAIL;
         }
         return LOGIN_OK;
+}
+
+/* ---- off the loop ---- */
+
+/* The job's payload: the password, hash and secret follow it, each
+   NUL-terminated. */
+struct login_check_job {
+        login_check_done_fn *done;
+        void *context;
+        bool ok;
+        size_t password_len, hash_len, secret_len;
+        char strings[];
+};
+
+static void login_check_run(void *data)
+{
+        struct login_check_job *j = data;
+        const char *password = j->strings;
+        const char *hash = password + j->password_len + 1;
+        const char *secret = hash + j->hash_len + 1;
+
+        j->ok = login_check_password(hash, secret, password, j->password_len);
+}
+
+static void login_check_done(void *data, void *context)
+{
+        struct login_check_job *j = data;
+        j->done(j->ok, j->context);
+}
+
+struct offload_job *login_check_start(struct offload_pool *offload, const char *password_hash,
+                                      const char *scram_secret, const char *password,
+                                      size_t len, login_check_done_fn *done, void *context)
+{
+        size_t hash_len = password_hash != NULL ? strlen(password_hash) : 0;
+        size_t secret_len = scram_secret != NULL ? strlen(scram_secret) : 0;
+        /* An over-long password fails without hashing; do not copy it. */
+        size_t copy_len = len <= PASSWORD_MAX_LEN ? len : PASSWORD_MAX_LEN + 1;
+        struct offload_job *job = offload_job_new(offload, sizeof(struct login_check_job) +
+                                                  copy_len + hash_len + secret_len + 3,
+                                                  login_check_run, login_check_done, NULL);
+        struct login_check_job *j = offload_job_data(job);
+        char *p = j->strings;
+
+        j->done = done;
+        j->context = context;
+        j->password_len = copy_len;
+        j->hash_len = hash_len;
+        j->secret_len = secret_len;
+        memcpy(p, password, copy_len);
+        p += copy_len + 1;
+        if (hash_len > 0)
+                memcpy(p, password_hash, hash_len);
+        p += hash_len + 1;
+        if (secret_len > 0)
+                memcpy(p, scram_secret, secret_len);
+        offload_job_submit(job);
+        return job;
 }
 
 enum sasl_lookup_result login_sasl_lookup(void *context, struct pool *pool,

@@ -60,11 +60,42 @@ enum login_result login_user_lookup(struct store *store, struct pool *pool,
    user up and checks password (len bytes, may not contain NUL) against the
    stored hash, or against the SCRAM secret when the user has no hash. An
    unknown user costs the same hashing work as a known one, so timing does
-   not reveal which names exist. Blocks for the hash's cost (milliseconds). */
+   not reveal which names exist. Blocks for the hash's cost (milliseconds):
+   daemons use login_user_lookup() and login_check_start() instead. */
 enum login_result login_verify_plain(struct store *store, struct pool *pool,
                                      const char *default_domain, const char *name,
                                      const char *password, size_t len,
                                      struct login_user *user_r);
+
+/* The CPU-heavy half of a plaintext login, safe on any thread (it touches
+   only its arguments): checks password (len bytes) against password_hash,
+   or against scram_secret when there is no hash. Both NULL or "" (an
+   unknown user, or one without credentials) cost one verification of a
+   dummy hash and fail, so timing does not reveal which names exist. False at
+   once for an empty, over-long or NUL-containing password. Blocks for the
+   hash's cost. */
+bool login_check_password(const char *password_hash, const char *scram_secret,
+                          const char *password, size_t len);
+
+/* ---- verification off the event loop (core/offload.h) ----
+   A daemon looks the user up on its loop (login_user_lookup, or SASL's
+   lookup), then hands the hash to a thread of its offload pool. */
+
+struct offload_pool;
+struct offload_job;
+
+/* Called on the loop with the outcome of login_check_password(), unless the
+   job was cancelled. The job is freed after it returns. */
+typedef void login_check_done_fn(bool ok, void *context);
+
+/* Runs login_check_password() on a thread of offload. The hash, the secret
+   and the password are copied into the job (the password copy is wiped when
+   the job is freed), so the caller's strings may go at once. Returns the job:
+   drop it in done, or give it up with offload_job_cancel() (for instance when
+   the connection closes first); done is then never called. */
+struct offload_job *login_check_start(struct offload_pool *offload, const char *password_hash,
+                                      const char *scram_secret, const char *password,
+                                      size_t len, login_check_done_fn *done, void *context);
 
 /* ---- SASL ---- */
 

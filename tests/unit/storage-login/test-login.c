@@ -1,7 +1,8 @@
 /* Unit tests for storage/login.c: default-domain completion, lookups,
  * plaintext verification (hash and SCRAM-only users, unknown users, bad
  * input), the SASL lookup callback, the throttle's schedule and bounds, and
- * the installation secret file. */
+ * the installation secret file, the thread-safe password check and its
+ * offload job (answered, cancelled). */
 #include <criterion/criterion.h>
 #include <dirent.h>
 #include <stdio.h>
@@ -13,6 +14,7 @@
 #include "conf.h"
 
 #include "login.h"
+#include "offload.h"
 #include "password.h"
 #include "pool.h"
 #include "store.h"
@@ -304,4 +306,91 @@ Test(login, secret_refused_when_wrong)
         const char *missing = pool_printf(pool, "%s/none", ts->dir);
         cr_assert_eq(login_fake_salt_key(pool, secret_conf(missing), &key, &len, &error), -1);
         cr_assert_not_null(strstr(error, "none/secret"), "%s", error);
+}
+
+/* ---- the split check: login_check_password and its offload job ---- */
+
+Test(login, check_password_hash_scram_and_unknown)
+{
+        const char *h, *s, *error;
+
+        cr_assert_eq(password_hash(pool, "pw one", &h, &error), 0);
+        cr_assert_eq(password_scram_secret(pool, "pw two", &s, &error), 0);
+        cr_assert(login_check_password(h, "", "pw one", 6));
+        cr_assert(login_check_password(h, s, "pw one", 6), "the hash wins over the secret");
+        cr_assert(!login_check_password(h, s, "pw two", 6));
+        cr_assert(login_check_password("", s, "pw two", 6));
+        cr_assert(login_check_password(NULL, s, "pw two!", 6), "only len bytes count");
+        cr_assert(!login_check_password(NULL, s, "pw one", 6));
+        cr_assert(!login_check_password(NULL, NULL, "pw one", 6), "unknown user");
+        cr_assert(!login_check_password("", "", "cove-dummy-password-never-matches", 33));
+        cr_assert(!login_check_password(h, "", "", 0));
+        cr_assert(!login_check_password(h, "", "pw\0one", 6));
+        char *big = pool_alloc(pool, PASSWORD_MAX_LEN + 2);
+        memset(big, 'a', PASSWORD_MAX_LEN + 1);
+        cr_assert(!login_check_password(h, "", big, PASSWORD_MAX_LEN + 1));
+}
+
+struct check_result {
+        int calls;
+        bool ok;
+};
+
+static void check_done(bool ok, void *context)
+{
+        struct check_result *r = context;
+        r->calls++;
+        r->ok = ok;
+}
+
+static void check_never(bool ok, void *context)
+{
+        cr_assert_fail("a cancelled check was answered");
+}
+
+Test(login, check_start_runs_off_the_loop_and_cancels)
+{
+        struct ev_loop *loop = ev_loop_new(EVFLAG_AUTO);
+        struct offload_pool *offload;
+        const char *h, *s, *error;
+
+        cr_assert_eq(offload_pool_create(loop, 1, &offload, &error), 0);
+        cr_assert_eq(password_hash(pool, "right", &h, &error), 0);
+        cr_assert_eq(password_scram_secret(pool, "scram pw", &s, &error), 0);
+
+        char *pw = pool_strdup(pool, "right");
+        struct check_result good = { 0 }, bad = { 0 }, unknown = { 0 }, scram = { 0 };
+        struct check_result longpw = { 0 };
+        (void)login_check_start(offload, h, "", pw, 5, check_done, &good);
+        memset(pw, 'x', 5);     /* the job has its own copy */
+        (void)login_check_start(offload, h, "", "wrong", 5, check_done, &bad);
+        (void)login_check_start(offload, NULL, NULL, "right", 5, check_done, &unknown);
+        (void)login_check_start(offload, "", s, "scram pw", 8, check_done, &scram);
+        char *big = pool_alloc(pool, 4000);
+        memset(big, 'a', 3999);
+        (void)login_check_start(offload, h, s, big, 3999, check_done, &longpw);
+        struct offload_job *cancelled = login_check_start(offload, h, "", "right", 5,
+                                                          check_never, NULL);
+        offload_job_cancel(&cancelled);
+        ev_run(loop, 0);
+        cr_assert_eq(good.calls, 1);
+        cr_assert(good.ok);
+        cr_assert_eq(bad.calls, 1);
+        cr_assert(!bad.ok);
+        cr_assert_eq(unknown.calls, 1);
+        cr_assert(!unknown.ok);
+        cr_assert_eq(scram.calls, 1);
+        cr_assert(scram.ok);
+        cr_assert_eq(longpw.calls, 1);
+        cr_assert(!longpw.ok);
+
+        /* Cancelled while its thread hashes: never answered, freed after. */
+        struct offload_job *running = login_check_start(offload, h, "", "right", 5,
+                                                        check_never, NULL);
+        usleep(2000);
+        offload_job_cancel(&running);
+        ev_run(loop, 0);
+        cr_assert_eq(offload_pool_outstanding(offload), 0);
+        offload_pool_destroy(&offload);
+        ev_loop_destroy(loop);
 }
