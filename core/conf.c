@@ -67,6 +67,7 @@ struct conf_section {
 
 static int check_engine_name(const char *value, const char **reason_r);
 static int check_log_level(const char *value, const char **reason_r);
+static int check_store_flush(const char *value, const char **reason_r);
 static int check_tls_version(const char *value, const char **reason_r);
 static int check_pop3_expire(const char *value, const char **reason_r);
 static int check_imap_delimiter(const char *value, const char **reason_r);
@@ -83,6 +84,8 @@ static const struct conf_key store_keys[] = {
           .offset = CONF_FIELD(store.plugin_dir), .def = COVE_PLUGIN_INSTALL_DIR },
         { .name = "path", .type = CONF_TYPE_STRING, .offset = CONF_FIELD(store.path),
           .flags = CONF_KEY_ENGINE_OPTION },
+        { .name = "flush", .type = CONF_TYPE_STRING, .offset = CONF_FIELD(store.flush),
+          .def = "commit", .check = check_store_flush },
 };
 
 static const struct conf_key server_keys[] = {
@@ -285,6 +288,14 @@ static int check_log_level(const char *value, const char **reason_r)
         if (log_level_parse(value, &level))
                 return 0;
         *reason_r = "expected error, warn, info or debug";
+        return -1;
+}
+
+static int check_store_flush(const char *value, const char **reason_r)
+{
+        if (strcmp(value, "commit") == 0 || strcmp(value, "group") == 0)
+                return 0;
+        *reason_r = "expected commit or group";
         return -1;
 }
 

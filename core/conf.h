@@ -38,8 +38,13 @@ struct cove_conf {
                 const char *engine;       /* required */
                 const char *plugin_dir;   /* default: the install plugin dir */
                 const char *path;         /* optional; engines interpret it */
-                /* Every key of [store] except engine and plugin_dir (path is
-                   included), in file order. */
+                /* "commit" (default): every commit is durable before the
+                   daemon acknowledges it, flushed on its own; "group":
+                   commits are flushed together by the worker's group-commit
+                   thread (faster; see docs/config.md for the crash risk) */
+                const char *flush;
+                /* Every key of [store] except engine, plugin_dir and flush
+                   (path is included), in file order. */
                 const struct conf_option *options;
                 size_t option_count;
                 unsigned engine_line, plugin_dir_line;

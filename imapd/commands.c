@@ -256,12 +256,15 @@ enum cove_store_err imap_cmd_txn_commit(struct imap_cmd *cmd)
         if (cmd->txn == NULL)
                 return COVE_STORE_OK;
         bool write = cmd->txn_write;
-        /* Durable before the tagged reply, by the worker's shared flush
-           (session.c waits for it): the loop never waits for the disk. */
-        enum cove_store_err err = store_txn_commit_nosync(&cmd->txn);
+        /* With [store] flush = group the change is made durable by the
+           worker's shared flush, which session.c waits for before the
+           tagged reply; otherwise the commit itself is durable. */
+        bool deferred = write && group_commit_deferred(cmd->session->daemon->commit);
+        enum cove_store_err err = deferred ? store_txn_commit_nosync(&cmd->txn)
+                                           : store_txn_commit(&cmd->txn);
         if (write && err == COVE_STORE_OK) {
                 cmd->session->watch_fired = true;   /* our own change: sync before the reply */
-                cmd->session->flush_pending = true;
+                cmd->session->flush_pending = deferred;
         }
         return err;
 }

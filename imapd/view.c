@@ -120,10 +120,14 @@ void imap_view_claim_recent(struct imap_session *session, uint32_t seen_recent_u
                 err = store_mailbox_advance_recent(txn, view->mailbox_id, view->uidnext, &old);
                 /* No reply waits on this: a \Recent claim lost to a crash
                    only shows the messages as \Recent once more. */
-                if (err == COVE_STORE_OK)
+                struct group_commit *gc = session->daemon->commit;
+                if (err == COVE_STORE_OK && group_commit_deferred(gc)) {
                         err = store_txn_commit_nosync(&txn);
-                if (err == COVE_STORE_OK)
-                        group_commit_note(session->daemon->commit);
+                        if (err == COVE_STORE_OK)
+                                group_commit_note(gc);
+                } else if (err == COVE_STORE_OK) {
+                        err = store_txn_commit(&txn);
+                }
                 else
                         store_txn_abort(&txn);
         }

@@ -175,13 +175,16 @@ static void message_deliver(struct lmtp_session *session)
                 };
         }
         session->message_size = body.size;
-        store_deliver_batch(session->server->store, session->results, n, &body, 1, false);
+        /* [store] flush = commit: durable when this returns; group: the
+           worker's shared flush makes it durable before the 250s. */
+        bool deferred = group_commit_deferred(session->server->commit);
+        store_deliver_batch(session->server->store, session->results, n, &body, 1, !deferred);
         /* The store has its copy: no spool memory or file waits for the flush. */
         lmtp_spool_reset(&session->spool);
         bool any = false;
         for (size_t i = 0; i < n; i++)
                 any = any || session->results[i].result == COVE_STORE_OK;
-        if (!any) {
+        if (!any || !deferred) {
                 replies_write(session, COVE_STORE_OK);
                 transaction_end(session);
                 return;

@@ -28,6 +28,7 @@ struct group_commit {
         struct ev_loop *loop;
         struct store *store;
         const char *name;
+        bool deferred;                   /* [store] flush = group */
         bool threaded;                   /* the engine can flush concurrently */
         ev_prepare prepare;
         ev_async async;
@@ -196,13 +197,14 @@ static void gc_free(struct group_commit *gc)
 }
 
 int group_commit_create(struct ev_loop *loop, struct store *store, const char *name,
-                        struct group_commit **gc_r, const char **error_r)
+                        bool deferred, struct group_commit **gc_r, const char **error_r)
 {
         struct group_commit *gc = xcalloc(1, sizeof(*gc));
         gc->loop = loop;
         gc->store = store;
         gc->name = name;
-        gc->threaded = store_can_sync_concurrently(store);
+        gc->deferred = deferred;
+        gc->threaded = deferred && store_can_sync_concurrently(store);
         list_init(&gc->pending);
         list_init(&gc->inflight);
         pthread_mutex_init(&gc->lock, NULL);
@@ -262,16 +264,22 @@ void group_commit_destroy(struct group_commit **gcp)
         gc_free(gc);
 }
 
+bool group_commit_deferred(const struct group_commit *gc)
+{
+        return gc->deferred;
+}
+
 void group_commit_wait(struct group_commit *gc, struct group_commit_waiter *waiter,
                        group_commit_done_fn *done)
 {
-        COVE_ASSERT(!waiter->queued);
+        COVE_ASSERT(gc->deferred && !waiter->queued);
         waiter->done = done;
         list_push(&gc->pending, waiter);
 }
 
 void group_commit_note(struct group_commit *gc)
 {
+        COVE_ASSERT(gc->deferred);
         gc->noted = true;
 }
 

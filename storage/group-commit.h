@@ -14,6 +14,11 @@
  * helper thread and the loop goes on using the store meanwhile: reading,
  * committing. Otherwise store_sync() runs on the loop (still one flush for
  * many commits). Knows nothing of any protocol.
+ *
+ * Only with [store] flush = group. With the default (commit) the daemons
+ * commit with store_txn_commit(), which is durable on return, and never
+ * queue a waiter: LMDB's NOSYNC commits can leave the file inconsistent if
+ * the machine (not the process) dies before the flush (docs/config.md).
  */
 #ifndef COVE_GROUP_COMMIT_H
 #define COVE_GROUP_COMMIT_H
@@ -37,18 +42,24 @@ struct group_commit_waiter {
         bool queued;
 };
 
-/* Creates the queue (and, with a concurrent engine, its flush thread) on
-   loop for store; both are borrowed and must outlive it. name prefixes its
-   log lines ("lmtp", "imap"). Returns 0, or -1 with a static *error_r. */
+/* Creates the queue on loop for store; both are borrowed and must outlive
+   it. name prefixes its log lines ("lmtp", "imap"). deferred: [store] flush
+   = group (start the flush thread when the engine can flush concurrently);
+   false: the queue stays unused. Returns 0, or -1 with a static *error_r. */
 int group_commit_create(struct ev_loop *loop, struct store *store, const char *name,
-                        struct group_commit **gc_r, const char **error_r);
+                        bool deferred, struct group_commit **gc_r, const char **error_r);
+
+/* True when commits are deferred ([store] flush = group): commit with
+   store_txn_commit_nosync() and queue a waiter before acknowledging. False:
+   commit with store_txn_commit() and acknowledge at once. */
+bool group_commit_deferred(const struct group_commit *gc);
 /* Finishes a running flush, flushes what is still queued (waiters are told),
    stops the thread and frees; *gcp = NULL. */
 void group_commit_destroy(struct group_commit **gcp);
 
 /* Queues waiter: done(waiter, err) runs from the loop after one flush that
    began after this call; err is its result. Never called from inside this
-   function. */
+   function. Only when deferred. */
 void group_commit_wait(struct group_commit *gc, struct group_commit_waiter *waiter,
                        group_commit_done_fn *done);
 

@@ -87,6 +87,7 @@ Test(conf, minimal_file_gets_every_default)
         cr_expect_eq(c->store.plugin_dir_line, 0);
         cr_expect_null(c->store.path);
         cr_expect_eq(c->store.option_count, 0);
+        cr_expect_str_eq(c->store.flush, "commit");
         cr_expect_null(c->server.user);
         cr_expect_eq(c->server.workers, 0);
         cr_expect_str_eq(c->server.log_level, "info");
@@ -448,6 +449,8 @@ Test(conf, bad_typed_values)
         expect_err(MIN_STORE "[server]\nworkers = 99999999999999999999999\n",
                    "t.conf:4: [server] workers: bad value '99999999999999999999999': "
                    "expected a number");
+        expect_err("[store]\nengine = lmdb\nflush = later\n",
+                   "t.conf:3: [store] flush: bad value 'later': expected commit or group");
         expect_err(MIN_STORE "[tls]\nmin_version = SSLv3\n",
                    "t.conf:4: [tls] min_version: bad value 'SSLv3': expected TLSv1.2 or TLSv1.3");
         expect_err(MIN_STORE "[limits]\nmax_message_size = 5X\n",

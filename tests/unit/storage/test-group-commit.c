@@ -41,7 +41,7 @@ static void start(const char *engine, const char *options)
         uint32_t id;
         cr_assert_eq(test_store_user_add(ts->store, "u@example.org", &id), COVE_STORE_OK);
         loop = ev_loop_new(EVFLAG_AUTO);
-        cr_assert_eq(group_commit_create(loop, ts->store, "test", &gc, &error), 0, "%s", error);
+        cr_assert_eq(group_commit_create(loop, ts->store, "test", true, &gc, &error), 0, "%s", error);
         seq = 0;
 }
 
