@@ -34,6 +34,7 @@ enum sasl_state {
         SASL_STATE_WAIT_PASS,   /* LOGIN: "Password:" sent */
         SASL_STATE_WAIT_FINAL,  /* SCRAM: server-first sent */
         SASL_STATE_WAIT_ACK,    /* SCRAM: server-final sent as a challenge */
+        SASL_STATE_VERIFY,      /* PLAIN/LOGIN: SASL_VERIFY returned */
         SASL_STATE_DONE,
 };
 
@@ -49,6 +50,11 @@ struct sasl_server {
         const char *canonical;   /* from the lookup, pending success */
         enum sasl_failure failure;
         const char *reason;
+
+        /* PLAIN/LOGIN with async_verify, between SASL_VERIFY and verified() */
+        bool verify_nouser;
+        const char *verify_hash;         /* "" when none */
+        const char *verify_secret;       /* "" when none */
 
         /* SCRAM-SHA-256 */
         const char *gs2_header;          /* "n,," etc., kept for c= */
@@ -176,6 +182,8 @@ enum sasl_result sasl_server_step(struct sasl_server *sasl, const unsigned char 
         case SASL_STATE_DONE:
                 return sasl_fail(sasl, sasl->failure != SASL_FAIL_NONE ? sasl->failure :
                                  SASL_FAIL_SYNTAX, "step after the exchange finished");
+        case SASL_STATE_VERIFY:
+                return sasl_fail(sasl, SASL_FAIL_SYNTAX, "step while the password is checked");
         case SASL_STATE_START:
                 if (in == NULL) {
                         const char *c = sasl->mech->first_challenge;
@@ -225,9 +233,28 @@ static enum sasl_lookup_result sasl_lookup(struct sasl_server *sasl,
         return ret;
 }
 
-/* Checks a plaintext password (PLAIN, LOGIN) for sasl->authcid. */
+/* async_verify: hands the password check to the caller. */
+static enum sasl_result sasl_verify_request(struct sasl_server *sasl,
+                                            enum sasl_lookup_result ret,
+                                            const struct sasl_credentials *creds,
+                                            const unsigned char *pw, size_t pw_len,
+                                            const unsigned char **out_r, size_t *out_len_r)
+{
+        bool known = ret == SASL_LOOKUP_OK;
+        sasl->verify_nouser = !known;
+        sasl->verify_hash = known && creds->password_hash != NULL ? creds->password_hash : "";
+        sasl->verify_secret = known && creds->scram_secret != NULL ? creds->scram_secret : "";
+        sasl->state = SASL_STATE_VERIFY;
+        *out_r = pw;
+        *out_len_r = pw_len;
+        return SASL_VERIFY;
+}
+
+/* Checks a plaintext password (PLAIN, LOGIN) for sasl->authcid, or asks the
+   caller to (async_verify). */
 static enum sasl_result sasl_check_password(struct sasl_server *sasl, const unsigned char *pw,
-                                            size_t pw_len)
+                                            size_t pw_len, const unsigned char **out_r,
+                                            size_t *out_len_r)
 {
         char password[PASSWORD_MAX_LEN + 1];
         struct sasl_credentials creds;
@@ -235,10 +262,12 @@ static enum sasl_result sasl_check_password(struct sasl_server *sasl, const unsi
 
         if (pw_len == 0 || pw_len > PASSWORD_MAX_LEN || memchr(pw, '\0', pw_len) != NULL)
                 return sasl_fail(sasl, SASL_FAIL_CREDENTIALS, "unusable password");
-        memcpy(password, pw, pw_len);
-        password[pw_len] = '\0';
 
         enum sasl_lookup_result ret = sasl_lookup(sasl, &creds);
+        if (sasl->set.async_verify && ret != SASL_LOOKUP_TEMPFAIL)
+                return sasl_verify_request(sasl, ret, &creds, pw, pw_len, out_r, out_len_r);
+        memcpy(password, pw, pw_len);
+        password[pw_len] = '\0';
         if (ret == SASL_LOOKUP_OK) {
                 if (creds.password_hash != NULL && creds.password_hash[0] != '\0')
                         ok = password_verify(password, creds.password_hash);
@@ -276,7 +305,7 @@ static enum sasl_result sasl_plain_step(struct sasl_server *sasl, const unsigned
                 return sasl_fail(sasl, SASL_FAIL_SYNTAX, "bad PLAIN authcid");
         if (!sasl_authzid_ok(sasl, in, (size_t)(nul1 - in)))
                 return sasl_fail(sasl, SASL_FAIL_AUTHZID, "authzid differs from authcid");
-        return sasl_check_password(sasl, pw, pw_len);
+        return sasl_check_password(sasl, pw, pw_len, out_r, out_len_r);
 }
 
 /* ---- LOGIN: "Username:" / "Password:" prompts ---- */
@@ -292,7 +321,7 @@ static enum sasl_result sasl_login_step(struct sasl_server *sasl, const unsigned
                 sasl->state = SASL_STATE_WAIT_PASS;
                 return sasl_reply("Password:", 9, out_r, out_len_r);
         }
-        return sasl_check_password(sasl, in, in_len);
+        return sasl_check_password(sasl, in, in_len, out_r, out_len_r);
 }
 
 /* ---- SCRAM-SHA-256 (RFC 5802, RFC 7677) ---- */
@@ -565,6 +594,27 @@ static enum sasl_result sasl_scram_step(struct sasl_server *sasl, const unsigned
         default:
                 return sasl_fail(sasl, SASL_FAIL_SYNTAX, "unexpected SCRAM state");
         }
+}
+
+void sasl_server_credentials(const struct sasl_server *sasl, const char **password_hash_r,
+                             const char **scram_secret_r)
+{
+        bool pending = sasl->state == SASL_STATE_VERIFY;
+        *password_hash_r = pending ? sasl->verify_hash : "";
+        *scram_secret_r = pending ? sasl->verify_secret : "";
+}
+
+enum sasl_result sasl_server_verified(struct sasl_server *sasl, bool ok)
+{
+        if (sasl->state != SASL_STATE_VERIFY)
+                return sasl_fail(sasl, sasl->failure != SASL_FAIL_NONE ? sasl->failure :
+                                 SASL_FAIL_SYNTAX, "verified without a pending check");
+        sasl->verify_hash = sasl->verify_secret = "";
+        if (sasl->verify_nouser)
+                return sasl_fail(sasl, SASL_FAIL_CREDENTIALS, "unknown user");
+        if (!ok)
+                return sasl_fail(sasl, SASL_FAIL_CREDENTIALS, "wrong password");
+        return sasl_succeed(sasl);
 }
 
 const char *sasl_server_user(const struct sasl_server *sasl)

@@ -2,7 +2,9 @@
  *
  * Owns the mechanisms PLAIN (RFC 4616), LOGIN (draft-murchison-sasl-login)
  * and SCRAM-SHA-256 (RFC 5802, RFC 7677), their state machines, input bounds
- * and the authorization-identity rule. Refuses: base64 and the client's '*'
+ * and the authorization-identity rule; PLAIN and LOGIN can hand the password
+ * check to the caller (async_verify) so that it hashes off its event loop.
+ * Refuses: base64 and the client's '*'
  * cancel (the protocol layer's job), user storage (a lookup callback answers),
  * channel binding (no -PLUS mechanisms), proxy authorization.
  */
@@ -24,6 +26,12 @@ enum sasl_result {
         SASL_CONTINUE = 0,  /* send *out_r as a challenge and call step again */
         SASL_DONE_OK,       /* authenticated; *out_r is any additional data */
         SASL_DONE_FAIL,     /* failed; see sasl_server_failure() */
+        /* Only with settings.async_verify (PLAIN, LOGIN): the user was looked
+           up and *out_r / *out_len_r are the password the client sent (bytes
+           of the caller's `in`, no NUL, 1..PASSWORD_MAX_LEN). Check it
+           against sasl_server_credentials() (e.g. login_check_start(), on
+           another thread), then call sasl_server_verified(). */
+        SASL_VERIFY,
 };
 
 enum sasl_failure {
@@ -63,6 +71,9 @@ struct sasl_server_settings {
            e.g. IMAP4rev2, SMTP). false: SCRAM's server-final message is sent
            as one more challenge which the client answers with empty data. */
         bool success_data;
+        /* PLAIN and LOGIN answer SASL_VERIFY instead of hashing the password
+           in sasl_server_step(), so the caller can do it off its loop. */
+        bool async_verify;
         /* Test hook: SCRAM server nonce part (printable ASCII without ',');
            NULL: 18 random bytes in base64. */
         const char *scram_nonce;
@@ -98,6 +109,16 @@ int sasl_server_start(struct pool *pool, const char *mech,
 enum sasl_result sasl_server_step(struct sasl_server *sasl, const unsigned char *in,
                                   size_t in_len, const unsigned char **out_r,
                                   size_t *out_len_r);
+
+/* After SASL_VERIFY: what to check the password against, in the exchange's
+   pool. Both "" when the user does not exist or has neither: the check must
+   then cost a dummy verification and fail (see login_check_password()). */
+void sasl_server_credentials(const struct sasl_server *sasl, const char **password_hash_r,
+                             const char **scram_secret_r);
+/* After SASL_VERIFY: the outcome of the check. Returns SASL_DONE_OK, or
+   SASL_DONE_FAIL with SASL_FAIL_CREDENTIALS ("unknown user" or "wrong
+   password" as the reason). Any other call of it fails the exchange. */
+enum sasl_result sasl_server_verified(struct sasl_server *sasl, bool ok);
 
 /* After SASL_DONE_OK: the authenticated user (the lookup's canonical name).
    NULL before success. */

@@ -2,7 +2,9 @@
  *
  * Owns: the plaintext policy (LOGINDISABLED / PRIVACYREQUIRED on unencrypted
  * non-loopback links unless [server] allow_plaintext_auth), the SASL
- * exchange in IMAP's base64 continuation form, and the failed-login delay.
+ * exchange in IMAP's base64 continuation form, the failed-login delay, and
+ * suspending LOGIN / AUTHENTICATE PLAIN|LOGIN while the worker's offload
+ * thread checks the password (cancelled if the connection closes first).
  * Does not: look users up or verify passwords (storage/login.c, core/sasl.c).
  */
 #include <string.h>
@@ -12,6 +14,7 @@
 #include "conf.h"
 #include "log.h"
 #include "login.h"
+#include "offload.h"
 #include "pool.h"
 #include "reply.h"
 #include "sasl.h"
@@ -26,6 +29,10 @@ struct auth_state {
         const char *failed_reply;   /* sent after the delay */
         struct imap_cmd *cmd;
         bool delaying;
+        struct offload_job *check;  /* password check on the offload thread */
+        bool checked;               /* ...answered: check_ok holds the outcome */
+        bool check_ok;
+        struct login_user user;     /* LOGIN: who is checked (id 0: unknown) */
 };
 
 static bool plaintext_allowed(const struct imap_session *session)
@@ -41,6 +48,8 @@ static void auth_cleanup(struct imap_cmd *cmd, void *context)
                 ev_timer_stop(cmd->session->conn.loop, &st->delay);
                 st->delaying = false;
         }
+        /* Closed mid-check: the thread finishes, nobody is answered. */
+        offload_job_cancel(&st->check);
 }
 
 static void auth_delay_done(struct ev_loop *loop, ev_timer *timer, int revents)
@@ -49,6 +58,29 @@ static void auth_delay_done(struct ev_loop *loop, ev_timer *timer, int revents)
         ev_timer_stop(loop, timer);
         st->delaying = false;
         imap_cmd_resume(st->cmd);
+}
+
+static void auth_check_done(bool ok, void *context)
+{
+        struct auth_state *st = context;
+        st->check = NULL;
+        st->checked = true;
+        st->check_ok = ok;
+        imap_cmd_resume(st->cmd);
+}
+
+/* Suspends cmd while the offload thread checks password (copied) against
+   hash / secret ("" and "": an unknown user, checked against a dummy). */
+static enum cmd_result auth_check_start(struct imap_cmd *cmd, struct auth_state *st,
+                                        const char *hash, const char *secret,
+                                        const void *password, size_t len)
+{
+        st->cmd = cmd;
+        st->checked = false;
+        st->check = login_check_start(cmd->session->daemon->offload, hash, secret, password,
+                                      len, auth_check_done, st);
+        imap_cmd_suspend(cmd);
+        return CMD_RESULT_MORE;
 }
 
 static struct auth_state *auth_state_get(struct imap_cmd *cmd)
@@ -102,12 +134,23 @@ static enum cmd_result auth_after_delay(struct imap_cmd *cmd, struct auth_state 
         return CMD_RESULT_DONE;
 }
 
+/* LOGIN called again with the check's answer. */
+static enum cmd_result login_checked(struct imap_cmd *cmd, struct auth_state *st)
+{
+        st->checked = false;
+        if (st->check_ok && st->user.id != 0)
+                return auth_succeeded(cmd, st->user.name, st->user.id);
+        return auth_failed(cmd, "[AUTHENTICATIONFAILED] Authentication failed");
+}
+
 enum cmd_result imap_cmd_login(struct imap_cmd *cmd)
 {
         struct imap_session *session = cmd->session;
         struct auth_state *st = cmd->context;
         if (st != NULL && st->failed_reply != NULL)
                 return auth_after_delay(cmd, st);
+        if (st != NULL && st->checked)
+                return login_checked(cmd, st);
         if (!plaintext_allowed(session))
                 return imap_reply_no(cmd, "[PRIVACYREQUIRED] Plaintext login is disabled "
                                      "without TLS (use STARTTLS)");
@@ -117,18 +160,49 @@ enum cmd_result imap_cmd_login(struct imap_cmd *cmd)
         (void)imap_arg_astring(&cmd->args[1], &password, &pass_len);
         if (memchr(name, '\0', name_len) != NULL || memchr(password, '\0', pass_len) != NULL)
                 return auth_failed(cmd, "[AUTHENTICATIONFAILED] Authentication failed");
-        struct login_user user;
-        switch (login_verify_plain(session->daemon->store, cmd->pool,
-                                   session->daemon->conf->server.default_domain, name,
-                                   password, pass_len, &user)) {
-        case LOGIN_OK:
-                return auth_succeeded(cmd, user.name, user.id);
-        case LOGIN_TEMPFAIL:
+        st = auth_state_get(cmd);
+        /* The lookup here, the hashing on the offload thread. An unknown
+           user (zeroed record) is checked against a dummy hash all the same. */
+        if (login_user_lookup(session->daemon->store, cmd->pool,
+                              session->daemon->conf->server.default_domain, name,
+                              &st->user) == LOGIN_TEMPFAIL)
                 return imap_reply_no(cmd, "[UNAVAILABLE] Temporary failure, try again later");
-        case LOGIN_FAIL:
+        return auth_check_start(cmd, st, st->user.password_hash, st->user.scram_secret,
+                                password, pass_len);
+}
+
+/* Acts on a SASL outcome: a challenge, success, failure, or a password to
+   check (in: the decoded client message holding it, wiped once copied). */
+static enum cmd_result auth_result(struct imap_cmd *cmd, struct auth_state *st,
+                                   enum sasl_result r, const unsigned char *out,
+                                   size_t out_len, unsigned char *in, size_t in_len)
+{
+        switch (r) {
+        case SASL_CONTINUE:
+                imap_reply_continue(cmd, base64_encode(cmd->pool, out, out_len));
+                imap_cmd_wait_line(cmd);
+                return CMD_RESULT_MORE;
+        case SASL_VERIFY: {
+                const char *hash, *secret;
+                sasl_server_credentials(st->sasl, &hash, &secret);
+                enum cmd_result res = auth_check_start(cmd, st, hash, secret, out, out_len);
+                if (in != NULL)
+                        explicit_bzero(in, in_len);
+                return res;
+        }
+        case SASL_DONE_OK:
+                return auth_succeeded(cmd, sasl_server_user(st->sasl), st->lookup.user_id);
+        case SASL_DONE_FAIL:
                 break;
         }
-        return auth_failed(cmd, "[AUTHENTICATIONFAILED] Authentication failed");
+        switch (sasl_server_failure(st->sasl)) {
+        case SASL_FAIL_SYNTAX:
+                return imap_reply_bad(cmd, "Malformed SASL message");
+        case SASL_FAIL_TEMP:
+                return imap_reply_no(cmd, "[UNAVAILABLE] Temporary failure, try again later");
+        default:
+                return auth_failed(cmd, "[AUTHENTICATIONFAILED] Authentication failed");
+        }
 }
 
 /* Feeds one client response (base64 text) to SASL and acts on the result. */
@@ -148,24 +222,8 @@ static enum cmd_result auth_step(struct imap_cmd *cmd, struct auth_state *st,
         }
         const unsigned char *out;
         size_t out_len;
-        switch (sasl_server_step(st->sasl, in, in_len, &out, &out_len)) {
-        case SASL_CONTINUE:
-                imap_reply_continue(cmd, base64_encode(cmd->pool, out, out_len));
-                imap_cmd_wait_line(cmd);
-                return CMD_RESULT_MORE;
-        case SASL_DONE_OK:
-                return auth_succeeded(cmd, sasl_server_user(st->sasl), st->lookup.user_id);
-        case SASL_DONE_FAIL:
-                break;
-        }
-        switch (sasl_server_failure(st->sasl)) {
-        case SASL_FAIL_SYNTAX:
-                return imap_reply_bad(cmd, "Malformed SASL message");
-        case SASL_FAIL_TEMP:
-                return imap_reply_no(cmd, "[UNAVAILABLE] Temporary failure, try again later");
-        default:
-                return auth_failed(cmd, "[AUTHENTICATIONFAILED] Authentication failed");
-        }
+        enum sasl_result r = sasl_server_step(st->sasl, in, in_len, &out, &out_len);
+        return auth_result(cmd, st, r, out, out_len, in, in != NULL ? in_len : 0);
 }
 
 static enum cmd_result auth_start(struct imap_cmd *cmd, struct auth_state *st)
@@ -185,6 +243,7 @@ static enum cmd_result auth_start(struct imap_cmd *cmd, struct auth_state *st)
                 .lookup = login_sasl_lookup,
                 .context = &st->lookup,
                 .success_data = false,   /* IMAP4rev1 OK carries no SASL data */
+                .async_verify = true,    /* PLAIN/LOGIN hash on the offload thread */
                 .fake_salt_key = session->daemon->salt_key,
                 .fake_salt_key_len = session->daemon->salt_key_len,
         };
@@ -206,6 +265,11 @@ enum cmd_result imap_cmd_authenticate(struct imap_cmd *cmd)
         struct auth_state *st = auth_state_get(cmd);
         if (st->failed_reply != NULL)
                 return auth_after_delay(cmd, st);
+        if (st->checked) {
+                st->checked = false;
+                enum sasl_result r = sasl_server_verified(st->sasl, st->check_ok);
+                return auth_result(cmd, st, r, NULL, 0, NULL, 0);
+        }
         if (st->sasl == NULL)
                 return auth_start(cmd, st);
         if (cmd->line_too_long)

@@ -1,8 +1,8 @@
 /* main.c - cove-imapd: start-up and the per-worker store.
  *
  * Owns: filling struct imap_daemon from the config (delimiter, literal
- * limits, spool directory), opening the store and its group-commit queue in
- * each worker after the fork,
+ * limits, spool directory), opening the store, its group-commit queue and
+ * the offload thread that hashes passwords in each worker after the fork,
  * and handing the session callbacks to the shared daemon start-up. Does not:
  * parse options or bind sockets (core/daemon.c) or speak IMAP (session.c).
  */
@@ -14,6 +14,7 @@
 #include "group-commit.h"
 #include "log.h"
 #include "login.h"
+#include "offload.h"
 #include "pool.h"
 #include "session.h"
 #include "store.h"
@@ -39,6 +40,11 @@ static int imapd_worker_init(struct worker *worker, void *context, const char **
                 store_close(&d->store);
                 return -1;
         }
+        if (offload_pool_create(worker_loop(worker), 1, &d->offload, error_r) < 0) {
+                group_commit_destroy(&d->commit);
+                store_close(&d->store);
+                return -1;
+        }
         if (d->salt_key == NULL)
                 log_warn("no [server] state_dir: SCRAM fake salts use no installation "
                          "secret");
@@ -50,6 +56,7 @@ static void imapd_worker_deinit(struct worker *worker, void *context)
 {
         struct imap_daemon *d = context;
         login_throttle_destroy(&d->throttle);
+        offload_pool_destroy(&d->offload);
         group_commit_destroy(&d->commit);
         store_close(&d->store);
 }

@@ -24,6 +24,7 @@ struct cove_conf;
 struct imap_cmd;
 struct imap_parser;
 struct login_throttle;
+struct offload_pool;
 struct imap_spool;
 struct imap_view;
 struct pool;
@@ -48,6 +49,7 @@ struct imap_daemon {
         struct imap_parser_settings parser_set;
         const char *spool_dir;      /* APPEND temp files */
         struct login_throttle *throttle;
+        struct offload_pool *offload;   /* password hashing off the loop */
 };
 
 /* Read-only for commands except where noted. */

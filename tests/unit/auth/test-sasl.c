@@ -662,3 +662,114 @@ Test(sasl, mutated_messages_never_crash)
                 }
         }
 }
+
+/* ---- async_verify: PLAIN and LOGIN hand the password check out ---- */
+
+static struct sasl_server *start_async(const char *mech)
+{
+        const struct sasl_server_settings set = {
+                .lookup = fake_lookup, .context = &store, .async_verify = true,
+        };
+        struct sasl_server *sasl = NULL;
+        const char *error = NULL;
+        cr_assert_eq(sasl_server_start(pool, mech, &set, &sasl, &error), 0, "%s", error);
+        return sasl;
+}
+
+/* Steps to SASL_VERIFY and checks the password and credentials handed out;
+   returns whether password_verify / scram would accept them. */
+static bool async_check(struct sasl_server *sasl, const void *msg, size_t len,
+                        const char *want_password, const char *want_hash)
+{
+        const unsigned char *out;
+        size_t out_len;
+        const char *hash, *secret;
+        int lookups = store.lookups;
+
+        cr_assert_eq(sasl_server_step(sasl, msg, len, &out, &out_len), SASL_VERIFY);
+        cr_assert_eq(store.lookups, lookups + 1, "looked up in the step");
+        cr_assert_eq(out_len, strlen(want_password));
+        cr_assert_eq(memcmp(out, want_password, out_len), 0);
+        cr_assert(out >= (const unsigned char *)msg &&
+                  out + out_len <= (const unsigned char *)msg + len, "points into the input");
+        sasl_server_credentials(sasl, &hash, &secret);
+        cr_assert_str_eq(hash, want_hash);
+        if (*hash != '\0')
+                return password_verify(want_password, hash);
+        return *secret != '\0' && password_scram_verify(want_password, secret);
+}
+
+Test(sasl, async_plain_success_and_wrong_password)
+{
+        struct sasl_server *sasl = start_async("PLAIN");
+        bool ok = async_check(sasl, "\0user\0pencil", 12, "pencil", store.hash);
+        cr_assert(ok);
+        /* No step while the check runs. */
+        const char *out;
+        cr_assert_eq(step(sasl, "", 0, &out), SASL_DONE_FAIL);
+        expect_fail(sasl, SASL_FAIL_SYNTAX);
+
+        sasl = start_async("PLAIN");
+        cr_assert(async_check(sasl, "\0user\0pencil", 12, "pencil", store.hash));
+        cr_assert_eq(sasl_server_verified(sasl, true), SASL_DONE_OK);
+        cr_assert_str_eq(sasl_server_user(sasl), "user");
+        /* verified() twice is a failure, not a second success. */
+        cr_assert_eq(sasl_server_verified(sasl, true), SASL_DONE_FAIL);
+
+        sasl = start_async("PLAIN");
+        cr_assert(!async_check(sasl, "\0user\0wrong", 11, "wrong", store.hash));
+        cr_assert_eq(sasl_server_verified(sasl, false), SASL_DONE_FAIL);
+        expect_fail(sasl, SASL_FAIL_CREDENTIALS);
+        cr_assert_str_eq(sasl_server_failure_reason(sasl), "wrong password");
+}
+
+Test(sasl, async_unknown_user_fails_even_if_the_check_says_ok)
+{
+        struct sasl_server *sasl = start_async("PLAIN");
+        const char *hash, *secret;
+        cr_assert(!async_check(sasl, "\0nobody\0pencil", 14, "pencil", ""));
+        sasl_server_credentials(sasl, &hash, &secret);
+        cr_assert_str_eq(secret, "");
+        cr_assert_eq(sasl_server_verified(sasl, true), SASL_DONE_FAIL);
+        expect_fail(sasl, SASL_FAIL_CREDENTIALS);
+        cr_assert_str_eq(sasl_server_failure_reason(sasl), "unknown user");
+}
+
+Test(sasl, async_login_scram_only_and_canonical_name)
+{
+        const char *out, *hash, *secret;
+        struct sasl_server *sasl = start_async("LOGIN");
+        cr_assert_eq(step(sasl, NULL, 0, &out), SASL_CONTINUE);
+        cr_assert_eq(step(sasl, "scramonly", -1, &out), SASL_CONTINUE);
+        cr_assert(async_check(sasl, "pencil", 6, "pencil", ""));
+        sasl_server_credentials(sasl, &hash, &secret);
+        cr_assert_str_eq(secret, store.secret);
+        cr_assert_eq(sasl_server_verified(sasl, true), SASL_DONE_OK);
+
+        sasl = start_async("PLAIN");
+        cr_assert(async_check(sasl, "\0USER@Example.COM\0pencil", 24, "pencil", store.hash));
+        cr_assert_eq(sasl_server_verified(sasl, true), SASL_DONE_OK);
+        cr_assert_str_eq(sasl_server_user(sasl), "USER@example.com");
+}
+
+Test(sasl, async_failures_before_the_check_are_unchanged)
+{
+        const char *out, *hash, *secret;
+        struct sasl_server *sasl = start_async("PLAIN");
+        cr_assert_eq(step(sasl, "\0tempfail\0pencil", 16, &out), SASL_DONE_FAIL);
+        expect_fail(sasl, SASL_FAIL_TEMP);
+        sasl = start_async("PLAIN");
+        cr_assert_eq(step(sasl, "\0user\0", 6, &out), SASL_DONE_FAIL);
+        expect_fail(sasl, SASL_FAIL_CREDENTIALS);
+        sasl = start_async("PLAIN");
+        cr_assert_eq(step(sasl, "x\0user\0pencil", 13, &out), SASL_DONE_FAIL);
+        expect_fail(sasl, SASL_FAIL_AUTHZID);
+        /* verified() without a pending check fails the exchange. */
+        sasl = start_async("LOGIN");
+        cr_assert_eq(sasl_server_verified(sasl, true), SASL_DONE_FAIL);
+        sasl_server_credentials(sasl, &hash, &secret);
+        cr_assert_str_eq(hash, "");
+        /* SCRAM never asks. */
+        sasl = start_async("SCRAM-SHA-256");
+        cr_assert_eq(step(sasl, "n,,n=user,r=abc", -1, &out), SASL_CONTINUE);
+}
