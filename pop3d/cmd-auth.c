@@ -2,8 +2,10 @@
  *
  * Owns: mechanism choice under the plaintext policy, the initial response
  * ("=" for empty), "+ base64" challenges, the client's "*" cancel and the
- * mapping of SASL outcomes to [AUTH] / [SYS/TEMP] replies. Does not: run the
- * mechanisms (core/sasl.c) or look users up (storage/login.c).
+ * mapping of SASL outcomes to [AUTH] / [SYS/TEMP] replies, and the password
+ * checks of AUTH PLAIN/LOGIN and PASS on the worker's offload thread (no
+ * command is read meanwhile; cancelled if the connection closes). Does not:
+ * run the mechanisms (core/sasl.c) or look users up (storage/login.c).
  */
 #include <string.h>
 
@@ -12,6 +14,7 @@
 #include "conf.h"
 #include "log.h"
 #include "login.h"
+#include "offload.h"
 #include "pool.h"
 #include "sasl.h"
 #include "session.h"
@@ -37,8 +40,25 @@ static void auth_list(struct pop3_session *s)
         conn_write(&s->conn, ".\r\n", 3);
 }
 
+/* A password on the offload thread; lives in s->auth_pool. */
+struct pop3_auth_check {
+        struct pop3_session *session;
+        struct offload_job *job;
+        bool sasl;                  /* AUTH: the answer goes to sasl_server_verified() */
+        uint32_t user_id;           /* PASS: 0 for an unknown user */
+        const char *name;           /* PASS: canonical name */
+        const char *typed;          /* PASS: the name as sent (log) */
+};
+
+static void auth_step_result(struct pop3_session *s, enum sasl_result r,
+                             const unsigned char *out, size_t out_len);
+
 void pop3_auth_abort(struct pop3_session *s)
 {
+        if (s->check != NULL) {
+                offload_job_cancel(&s->check->job);
+                s->check = NULL;
+        }
         s->sasl = NULL;
         s->login_sasl = NULL;
         pool_destroy(&s->auth_pool);
@@ -60,13 +80,84 @@ static void auth_finish_fail(struct pop3_session *s)
         pop3_session_auth_failed(s, "-ERR [AUTH] Authentication failed");
 }
 
+static void auth_check_done(bool ok, void *context)
+{
+        struct pop3_auth_check *c = context;
+        struct pop3_session *s = c->session;
+
+        /* c lives in auth_pool, which pop3_auth_abort() destroys: copy first.
+           The names live in the command pool (no command runs meanwhile). */
+        bool sasl = c->sasl;
+        uint32_t user_id = c->user_id;
+        const char *name = c->name, *typed = c->typed;
+
+        c->job = NULL;
+        s->check = NULL;
+        s->delaying = false;
+        if (sasl) {
+                auth_step_result(s, sasl_server_verified(s->sasl, ok), NULL, 0);
+        } else if (ok && user_id != 0) {
+                pop3_auth_abort(s);
+                pop3_session_login(s, user_id, name, "USER");
+        } else {
+                pop3_auth_abort(s);
+                log_info("session=%s proto=pop3 ip=%s login failed method=USER user=\"%.64s\"",
+                         s->conn.id, s->conn.peer_ip, typed);
+                pop3_session_auth_failed(s, "-ERR [AUTH] Authentication failed");
+        }
+        if (!s->delaying && !s->conn.closing)
+                conn_input_resume(&s->conn);
+}
+
+/* Starts the check of c; no command is read until it is answered. */
+static void auth_check_start(struct pop3_session *s, struct pop3_auth_check *c,
+                             const char *hash, const char *secret, const void *password,
+                             size_t len)
+{
+        c->session = s;
+        s->check = c;
+        s->delaying = true;
+        conn_input_suspend(&s->conn);
+        c->job = login_check_start(s->daemon->offload, hash, secret, password, len,
+                                   auth_check_done, c);
+}
+
+void pop3_auth_check_pass(struct pop3_session *s, uint32_t user_id, const char *name,
+                          const char *typed, const char *password_hash,
+                          const char *scram_secret, const char *password, size_t len)
+{
+        s->auth_pool = pool_create("pop3 pass", 512);
+        struct pop3_auth_check *c = pool_alloc(s->auth_pool, sizeof(*c));
+        c->user_id = user_id;
+        c->name = pool_strdup(s->cmd_pool, name != NULL ? name : "");
+        c->typed = pool_strdup(s->cmd_pool, typed);
+        auth_check_start(s, c, password_hash, scram_secret, password, len);
+}
+
 /* Feeds one decoded client message to the exchange and answers. */
-static void auth_step(struct pop3_session *s, const unsigned char *in, size_t in_len)
+static void auth_step(struct pop3_session *s, unsigned char *in, size_t in_len)
 {
         const unsigned char *out;
         size_t out_len;
         enum sasl_result r = sasl_server_step(s->sasl, in, in_len, &out, &out_len);
 
+        if (r == SASL_VERIFY) {
+                const char *hash, *secret;
+                struct pop3_auth_check *c = pool_alloc(s->auth_pool, sizeof(*c));
+                c->sasl = true;
+                sasl_server_credentials(s->sasl, &hash, &secret);
+                auth_check_start(s, c, hash, secret, out, out_len);
+                if (in_len > 0)
+                        explicit_bzero(in, in_len);     /* the job has its copy */
+                return;
+        }
+        auth_step_result(s, r, out, out_len);
+}
+
+/* Answers a step's (or a check's) outcome. */
+static void auth_step_result(struct pop3_session *s, enum sasl_result r,
+                             const unsigned char *out, size_t out_len)
+{
         switch (r) {
         case SASL_CONTINUE:
                 conn_write(&s->conn, "+ ", 2);
@@ -132,6 +223,7 @@ void pop3_cmd_auth(struct pop3_cmd *cmd)
         s->login_sasl->default_domain = s->daemon->conf->server.default_domain;
         set.context = s->login_sasl;
         set.success_data = false;   /* RFC 5034 §4: no data with +OK */
+        set.async_verify = true;    /* PLAIN/LOGIN hash on the offload thread */
         set.fake_salt_key = s->daemon->salt_key;
         set.fake_salt_key_len = s->daemon->salt_key_len;
         if (sasl_server_start(s->auth_pool, mech, &set, &s->sasl, &error) < 0) {
@@ -142,7 +234,7 @@ void pop3_cmd_auth(struct pop3_cmd *cmd)
         if (cmd->argc < 2)
                 auth_step(s, NULL, 0);
         else if (strcmp(cmd->args[1], "=") == 0)
-                auth_step(s, (const unsigned char *)"", 0);
+                auth_step(s, (unsigned char *)"", 0);
         else
                 auth_input(s, cmd->args[1], strlen(cmd->args[1]));
 }

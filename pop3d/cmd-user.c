@@ -3,7 +3,8 @@
  * Owns: the USER/PASS pair, the plaintext-over-cleartext refusal (RFC 2595
  * §4, [AUTH] per RFC 3206), the APOP timestamp of the greeting and the APOP
  * digest check ([pop3] apop; refused when off). Does not: verify password
- * hashes (storage/login.c) or take the maildrop (session.c).
+ * hashes (storage/login.c, on the offload thread via cmd-auth.c) or take the
+ * maildrop (session.c).
  */
 #include <stdio.h>
 #include <string.h>
@@ -64,20 +65,17 @@ void pop3_cmd_pass(struct pop3_cmd *cmd)
                 return;
         }
         s->user_arg = NULL;
-        /* RFC 1939 §7: the password is the rest of the line, spaces included. */
-        res = login_verify_plain(d->store, cmd->pool, d->conf->server.default_domain, name,
-                                 cmd->rest != NULL ? cmd->rest : "", cmd->rest_len, &user);
+        /* The lookup here; the hash on the offload thread (cmd-auth.c). */
+        res = login_user_lookup(d->store, cmd->pool, d->conf->server.default_domain, name,
+                                &user);
         if (res == LOGIN_TEMPFAIL) {
                 pop3_reply_err(s, "[SYS/TEMP] Temporary authentication failure");
                 return;
         }
-        if (res != LOGIN_OK) {
-                log_info("session=%s proto=pop3 ip=%s login failed method=USER user=\"%.64s\"",
-                         s->conn.id, s->conn.peer_ip, name);
-                pop3_session_auth_failed(s, "-ERR [AUTH] Authentication failed");
-                return;
-        }
-        pop3_session_login(s, user.id, user.name, "USER");
+        /* RFC 1939 §7: the password is the rest of the line, spaces included. */
+        pop3_auth_check_pass(s, user.id, user.name, name, user.password_hash,
+                             user.scram_secret, cmd->rest != NULL ? cmd->rest : "",
+                             cmd->rest_len);
 }
 
 const char *pop3_apop_timestamp(struct pool *pool)

@@ -79,7 +79,15 @@ void pop3_cmd_utf8(struct pop3_cmd *cmd);
 
 /* The AUTH exchange's continuation lines (after "+ challenge"). */
 void pop3_auth_continue(struct pop3_session *session, const char *line, size_t len);
-/* Ends an AUTH exchange in progress (connection closing). */
+/* Ends an AUTH exchange or password check in progress (connection closing):
+   a check running on the offload thread is cancelled. */
 void pop3_auth_abort(struct pop3_session *session);
+/* PASS: checks password (len bytes) for the user found by the lookup
+   (user_id 0: an unknown user, checked against a dummy hash) on the
+   worker's offload thread, reading no command meanwhile, then logs in as
+   name or answers the failure. typed: the name as sent, for the log. */
+void pop3_auth_check_pass(struct pop3_session *session, uint32_t user_id, const char *name,
+                          const char *typed, const char *password_hash,
+                          const char *scram_secret, const char *password, size_t len);
 
 #endif

@@ -1,5 +1,6 @@
 /* main.c - cove-pop3d's entry point: start-up through core/daemon.c, and
- * the per-worker state (store handle, login throttle, size cache).
+ * the per-worker state (store handle, login throttle, size cache, the
+ * offload thread that hashes passwords).
  *
  * Owns: the worker init/deinit hooks and the connection settings POP3 needs.
  * Does not: parse options or bind sockets (core/daemon.c), or handle
@@ -11,15 +12,16 @@
 #include "log.h"
 #include "login.h"
 #include "maildrop.h"
+#include "offload.h"
 #include "pool.h"
 #include "session.h"
 #include "store.h"
+#include "worker.h"
 
 static int pop3_worker_init(struct worker *worker, void *context, const char **error_r)
 {
         struct pop3_daemon *d = context;
 
-        (void)worker;
         if (store_open(d->conf, false, d->pool, &d->store, error_r) < 0)
                 return -1;
         if (login_fake_salt_key(d->pool, d->conf, &d->salt_key, &d->salt_key_len,
@@ -30,6 +32,10 @@ static int pop3_worker_init(struct worker *worker, void *context, const char **e
         if (d->salt_key == NULL)
                 log_warn("no [server] state_dir: SCRAM fake salts use no installation "
                          "secret");
+        if (offload_pool_create(worker_loop(worker), 1, &d->offload, error_r) < 0) {
+                store_close(&d->store);
+                return -1;
+        }
         d->throttle = login_throttle_create(0);
         d->sizes = pop3_size_cache_create(0);
         if (d->conf->pop3_opts.login_delay_secs > 0)
@@ -46,6 +52,7 @@ static void pop3_worker_deinit(struct worker *worker, void *context)
         d->login_times = NULL;
         pop3_size_cache_destroy(&d->sizes);
         login_throttle_destroy(&d->throttle);
+        offload_pool_destroy(&d->offload);
         store_close(&d->store);
 }
 

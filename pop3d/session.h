@@ -21,6 +21,8 @@
 
 struct cove_conf;
 struct login_throttle;
+struct offload_pool;
+struct pop3_auth_check;
 struct pop3_maildrop;
 struct pop3_size_cache;
 struct pop3_session;
@@ -41,6 +43,7 @@ struct pop3_daemon {
         const unsigned char *salt_key;       /* SCRAM fake-salt key (login.h), in pool */
         size_t salt_key_len;
         struct login_throttle *throttle;     /* failed logins per client address */
+        struct offload_pool *offload;        /* password hashing off the loop */
         struct pop3_size_cache *sizes;       /* message gid -> POP3 size */
         struct pop3_login_time *login_times; /* [pop3] login_delay: last login per
                                                 user, POP3_LOGIN_TIMES slots */
@@ -73,6 +76,8 @@ struct pop3_session {
         struct sasl_server *sasl;
         struct login_sasl *login_sasl;
         unsigned auth_failures;
+        struct pop3_auth_check *check;       /* password being checked (in auth_pool;
+                                                no command is read meanwhile) */
         ev_timer delay_timer;                /* delayed failure reply */
         const char *delayed_reply;
         bool delaying;
