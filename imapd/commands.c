@@ -256,12 +256,12 @@ enum cove_store_err imap_cmd_txn_commit(struct imap_cmd *cmd)
         if (cmd->txn == NULL)
                 return COVE_STORE_OK;
         bool write = cmd->txn_write;
-        /* With [store] flush = group the change is made durable by the
-           worker's shared flush, which session.c waits for before the
-           tagged reply; otherwise the commit itself is durable. */
-        bool deferred = write && group_commit_deferred(cmd->session->daemon->commit);
-        enum cove_store_err err = deferred ? store_txn_commit_nosync(&cmd->txn)
-                                           : store_txn_commit(&cmd->txn);
+        /* Made durable by the worker's shared flush ([store] flush), which
+           session.c waits for before the tagged reply. */
+        struct group_commit *gc = cmd->session->daemon->commit;
+        bool deferred = write && group_commit_deferred(gc);
+        enum cove_store_err err = store_txn_commit_as(&cmd->txn, write ? group_commit_mode(gc)
+                                                                       : STORE_FLUSH_DURABLE);
         if (write && err == COVE_STORE_OK) {
                 cmd->session->watch_fired = true;   /* our own change: sync before the reply */
                 cmd->session->flush_pending = deferred;

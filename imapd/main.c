@@ -7,7 +7,6 @@
  * parse options or bind sockets (core/daemon.c) or speak IMAP (session.c).
  */
 #include <stdlib.h>
-#include <string.h>
 
 #include "conf.h"
 #include "daemon.h"
@@ -34,8 +33,8 @@ static int imapd_worker_init(struct worker *worker, void *context, const char **
                 store_close(&d->store);
                 return -1;
         }
-        bool group = strcmp(d->conf->store.flush, "group") == 0;
-        if (group_commit_create(worker_loop(worker), d->store, "imap", group, &d->commit,
+        if (group_commit_create(worker_loop(worker), d->store, "imap",
+                                group_commit_mode_for(d->conf->store.flush), &d->commit,
                                 error_r) < 0) {
                 store_close(&d->store);
                 return -1;

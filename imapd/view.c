@@ -121,13 +121,10 @@ void imap_view_claim_recent(struct imap_session *session, uint32_t seen_recent_u
                 /* No reply waits on this: a \Recent claim lost to a crash
                    only shows the messages as \Recent once more. */
                 struct group_commit *gc = session->daemon->commit;
-                if (err == COVE_STORE_OK && group_commit_deferred(gc)) {
-                        err = store_txn_commit_nosync(&txn);
-                        if (err == COVE_STORE_OK)
-                                group_commit_note(gc);
-                } else if (err == COVE_STORE_OK) {
-                        err = store_txn_commit(&txn);
-                }
+                if (err == COVE_STORE_OK)
+                        err = store_txn_commit_as(&txn, group_commit_mode(gc));
+                if (err == COVE_STORE_OK && group_commit_deferred(gc))
+                        group_commit_note(gc);
                 else
                         store_txn_abort(&txn);
         }

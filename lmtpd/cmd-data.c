@@ -175,10 +175,12 @@ static void message_deliver(struct lmtp_session *session)
                 };
         }
         session->message_size = body.size;
-        /* [store] flush = commit: durable when this returns; group: the
-           worker's shared flush makes it durable before the 250s. */
-        bool deferred = group_commit_deferred(session->server->commit);
-        store_deliver_batch(session->server->store, session->results, n, &body, 1, !deferred);
+        /* The worker's shared flush ([store] flush) makes it durable before
+           the 250s. */
+        struct group_commit *gc = session->server->commit;
+        bool deferred = group_commit_deferred(gc);
+        store_deliver_batch(session->server->store, session->results, n, &body, 1,
+                            group_commit_mode(gc));
         /* The store has its copy: no spool memory or file waits for the flush. */
         lmtp_spool_reset(&session->spool);
         bool any = false;

@@ -38,8 +38,8 @@ static int lmtp_worker_init(struct worker *worker, void *context, const char **e
                 return -1;
         }
         pool_destroy(&error_pool);
-        bool group = strcmp(server->conf->store.flush, "group") == 0;
-        if (group_commit_create(worker_loop(worker), server->store, "lmtp", group,
+        if (group_commit_create(worker_loop(worker), server->store, "lmtp",
+                                group_commit_mode_for(server->conf->store.flush),
                                 &server->commit, error_r) < 0) {
                 store_close(&server->store);
                 return -1;

@@ -69,7 +69,7 @@ static enum cove_store_err append_one(struct store_txn *txn, struct store_delive
 
 /* One recipient in its own transaction, retried while TEMP. */
 static void deliver_alone(struct store *store, struct store_deliver_rcpt *rcpt,
-                          const struct cove_store_part *body, size_t body_count, bool sync)
+                          const struct cove_store_part *body, size_t body_count, enum store_flush flush)
 {
         rcpt->result = COVE_STORE_TEMP;
         for (unsigned attempt = 0; attempt < DELIVER_ATTEMPTS &&
@@ -83,7 +83,7 @@ static void deliver_alone(struct store *store, struct store_deliver_rcpt *rcpt,
                 } else if (err == COVE_STORE_OK) {
                         /* Durable before the caller acknowledges (RFC 5321
                            §6.1: once accepted, a message must not be lost). */
-                        err = sync ? store_txn_commit(&txn) : store_txn_commit_nosync(&txn);
+                        err = store_txn_commit_as(&txn, flush);
                 }
                 rcpt->result = err;
         }
@@ -94,7 +94,7 @@ enum cove_store_err store_deliver(struct store *store, const char *name, const c
                                   struct cove_store_saved *saved_r)
 {
         struct store_deliver_rcpt rcpt = { .user = name, .mailbox = mailbox };
-        deliver_alone(store, &rcpt, parts, part_count, true);
+        deliver_alone(store, &rcpt, parts, part_count, STORE_FLUSH_DURABLE);
         if (saved_r != NULL)
                 *saved_r = rcpt.saved;
         return rcpt.result;
@@ -113,7 +113,7 @@ static bool is_refusal(enum cove_store_err err)
    kept; *stopped_r is the index of the first recipient not tried. */
 static enum cove_store_err batch_once(struct store *store, struct store_deliver_rcpt *rcpts,
                                       size_t count, const struct cove_store_part *body,
-                                      size_t body_count, bool sync, size_t *stopped_r)
+                                      size_t body_count, enum store_flush flush, size_t *stopped_r)
 {
         struct store_txn *txn;
         size_t ok = 0;
@@ -136,16 +136,16 @@ static enum cove_store_err batch_once(struct store *store, struct store_deliver_
                 store_txn_abort(&txn);
                 return COVE_STORE_OK;
         }
-        return sync ? store_txn_commit(&txn) : store_txn_commit_nosync(&txn);
+        return store_txn_commit_as(&txn, flush);
 }
 
 void store_deliver_batch(struct store *store, struct store_deliver_rcpt *rcpts, size_t count,
-                         const struct cove_store_part *body, size_t body_count, bool sync)
+                         const struct cove_store_part *body, size_t body_count, enum store_flush flush)
 {
         size_t stopped;
         if (count == 0)
                 return;
-        if (count == 1 || batch_once(store, rcpts, count, body, body_count, sync, &stopped) !=
+        if (count == 1 || batch_once(store, rcpts, count, body, body_count, flush, &stopped) !=
                           COVE_STORE_OK) {
                 if (count == 1)
                         stopped = 0;
@@ -153,7 +153,7 @@ void store_deliver_batch(struct store *store, struct store_deliver_rcpt *rcpts, 
                    accepted in it or was not reached; refusals stand. */
                 for (size_t i = 0; i < count; i++) {
                         if (i >= stopped || rcpts[i].result == COVE_STORE_OK)
-                                deliver_alone(store, &rcpts[i], body, body_count, sync);
+                                deliver_alone(store, &rcpts[i], body, body_count, flush);
                 }
         }
 }

@@ -78,11 +78,13 @@ struct store_deliver_rcpt {
    in a transaction of its own, so one recipient's failure never costs
    another its delivery and no copy is ever stored twice. A TEMP result is
    retried a few times first (see store_deliver).
-   sync: every OK result is durable when this returns. !sync: commits skip
-   the flush; the caller must call store_sync() and see it succeed before it
-   reports any OK result as delivered (group commit: one flush for many
-   deliveries). Every rcpts[i].result is set. */
+   flush: how the commits reach the disk (store.h). DURABLE: every OK
+   result is durable when this returns. Otherwise the caller must call
+   store_sync() and see it succeed before it reports any OK result as
+   delivered (group commit: one flush for many deliveries). Every
+   rcpts[i].result is set. */
 void store_deliver_batch(struct store *store, struct store_deliver_rcpt *rcpts, size_t count,
-                         const struct cove_store_part *body, size_t body_count, bool sync);
+                         const struct cove_store_part *body, size_t body_count,
+                         enum store_flush flush);
 
 #endif

@@ -14,11 +14,11 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "log.h"
 #include "pool.h"
-#include "store.h"
 
 struct waiter_list {
         struct group_commit_waiter *head, **tail;
@@ -28,7 +28,8 @@ struct group_commit {
         struct ev_loop *loop;
         struct store *store;
         const char *name;
-        bool deferred;                   /* [store] flush = group */
+        enum store_flush mode;
+        bool deferred;                   /* mode != DURABLE */
         bool threaded;                   /* the engine can flush concurrently */
         ev_prepare prepare;
         ev_async async;
@@ -197,14 +198,16 @@ static void gc_free(struct group_commit *gc)
 }
 
 int group_commit_create(struct ev_loop *loop, struct store *store, const char *name,
-                        bool deferred, struct group_commit **gc_r, const char **error_r)
+                        enum store_flush mode, struct group_commit **gc_r,
+                        const char **error_r)
 {
         struct group_commit *gc = xcalloc(1, sizeof(*gc));
         gc->loop = loop;
         gc->store = store;
         gc->name = name;
-        gc->deferred = deferred;
-        gc->threaded = deferred && store_can_sync_concurrently(store);
+        gc->mode = mode;
+        gc->deferred = mode != STORE_FLUSH_DURABLE;
+        gc->threaded = gc->deferred && store_can_sync_concurrently(store);
         list_init(&gc->pending);
         list_init(&gc->inflight);
         pthread_mutex_init(&gc->lock, NULL);
@@ -262,6 +265,16 @@ void group_commit_destroy(struct group_commit **gcp)
         ev_ref(gc->loop);
         ev_async_stop(gc->loop, &gc->async);
         gc_free(gc);
+}
+
+enum store_flush group_commit_mode_for(const char *value)
+{
+        return strcmp(value, "group") == 0 ? STORE_FLUSH_NONE : STORE_FLUSH_ORDERED;
+}
+
+enum store_flush group_commit_mode(const struct group_commit *gc)
+{
+        return gc->mode;
 }
 
 bool group_commit_deferred(const struct group_commit *gc)

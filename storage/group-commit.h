@@ -2,8 +2,8 @@
  * before it, so that a front-end acknowledges many clients' changes for the
  * price of one disk flush and its event loop never waits for the disk.
  *
- * Changes are committed without flushing (store_txn_commit_nosync) and the
- * caller queues a waiter. Before the loop next sleeps, after every
+ * Changes are committed without a full flush (store_txn_commit_as with the
+ * queue's mode) and the caller queues a waiter. Before the loop next sleeps, after every
  * connection with input ready has had its turn, one flush is started for
  * everything queued; when it has returned, each waiter is told the result
  * from the loop, and only then may the caller acknowledge (LMTP 250, IMAP
@@ -15,10 +15,11 @@
  * committing. Otherwise store_sync() runs on the loop (still one flush for
  * many commits). Knows nothing of any protocol.
  *
- * Only with [store] flush = group. With the default (commit) the daemons
- * commit with store_txn_commit(), which is durable on return, and never
- * queue a waiter: LMDB's NOSYNC commits can leave the file inconsistent if
- * the machine (not the process) dies before the flush (docs/config.md).
+ * The mode comes from [store] flush: commit (the default) gives ORDERED
+ * commits (LMDB: the pages are flushed at commit, only the root waits for
+ * the shared flush; a machine crash never leaves the store inconsistent);
+ * group gives NONE (LMDB NOSYNC: nothing flushed at commit; faster, but a
+ * machine crash before the flush can corrupt the store; docs/config.md).
  */
 #ifndef COVE_GROUP_COMMIT_H
 #define COVE_GROUP_COMMIT_H
@@ -28,6 +29,7 @@
 #include <ev.h>
 
 #include "cove/storage.h"
+#include "store.h"
 
 struct store;
 struct group_commit;
@@ -43,15 +45,20 @@ struct group_commit_waiter {
 };
 
 /* Creates the queue on loop for store; both are borrowed and must outlive
-   it. name prefixes its log lines ("lmtp", "imap"). deferred: [store] flush
-   = group (start the flush thread when the engine can flush concurrently);
-   false: the queue stays unused. Returns 0, or -1 with a static *error_r. */
+   it. name prefixes its log lines ("lmtp", "imap"). mode: how the daemon's
+   commits reach the disk; DURABLE makes the queue unused (every commit is
+   durable on its own). Returns 0, or -1 with a static *error_r. */
 int group_commit_create(struct ev_loop *loop, struct store *store, const char *name,
-                        bool deferred, struct group_commit **gc_r, const char **error_r);
+                        enum store_flush mode, struct group_commit **gc_r,
+                        const char **error_r);
 
-/* True when commits are deferred ([store] flush = group): commit with
-   store_txn_commit_nosync() and queue a waiter before acknowledging. False:
-   commit with store_txn_commit() and acknowledge at once. */
+/* The mode for [store] flush = value ("commit" or "group", as checked by
+   the config loader). */
+enum store_flush group_commit_mode_for(const char *value);
+
+/* How to commit: store_txn_commit_as(txn, group_commit_mode(gc)). Unless it
+   is DURABLE, queue a waiter before acknowledging the change. */
+enum store_flush group_commit_mode(const struct group_commit *gc);
 bool group_commit_deferred(const struct group_commit *gc);
 /* Finishes a running flush, flushes what is still queued (waiters are told),
    stops the thread and frees; *gcp = NULL. */

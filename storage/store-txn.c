@@ -121,6 +121,19 @@ static enum cove_store_err txn_commit(struct store_txn **txnp, unsigned flags)
         return err;
 }
 
+enum cove_store_err store_txn_commit_as(struct store_txn **txn, enum store_flush flush)
+{
+        switch (flush) {
+        case STORE_FLUSH_ORDERED:
+                return txn_commit(txn, COVE_STORE_COMMIT_ORDERED);
+        case STORE_FLUSH_NONE:
+                return txn_commit(txn, COVE_STORE_COMMIT_NOSYNC);
+        case STORE_FLUSH_DURABLE:
+                break;
+        }
+        return txn_commit(txn, 0);
+}
+
 enum cove_store_err store_txn_commit(struct store_txn **txn)
 {
         return txn_commit(txn, 0);

@@ -66,9 +66,22 @@ const char *store_last_error(struct store *store);
 /* ---- transactions ---- */
 
 enum cove_store_err store_txn_begin(struct store *store, bool write, struct store_txn **txn_r);
+/* How a commit reaches the disk. */
+enum store_flush {
+        STORE_FLUSH_DURABLE,  /* durable when the commit returns */
+        STORE_FLUSH_ORDERED,  /* durable after the next store_sync(); a machine
+                                 crash before it may lose the commit, never
+                                 leaves the store inconsistent */
+        STORE_FLUSH_NONE,     /* durable after the next store_sync(); before it
+                                 a machine crash may corrupt an LMDB store */
+};
+
 /* Commits and then publishes a change notification for every user touched
-   in the txn. *txn is NULL afterwards. nosync: see COVE_STORE_COMMIT_NOSYNC
-   (call store_sync() before acknowledging). */
+   in the txn. *txn is NULL afterwards. Unless flush is DURABLE, call
+   store_sync() (or store_sync_concurrent()) and see it succeed before
+   acknowledging the change. store_txn_commit() is DURABLE,
+   store_txn_commit_nosync() NONE. */
+enum cove_store_err store_txn_commit_as(struct store_txn **txn, enum store_flush flush);
 enum cove_store_err store_txn_commit(struct store_txn **txn);
 enum cove_store_err store_txn_commit_nosync(struct store_txn **txn);
 enum cove_store_err store_sync(struct store *store);

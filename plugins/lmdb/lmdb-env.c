@@ -406,12 +406,17 @@ enum cove_store_err lmdb_txn_commit(struct cove_store_txn **txnp, unsigned flags
                 txn_finish(txn);
                 return err;
         }
-        bool nosync = (flags & COVE_STORE_COMMIT_NOSYNC) != 0;
-        if (nosync)
-                mdb_env_set_flags(store->env, MDB_NOSYNC, 1);
+        /* NOSYNC: nothing flushed. ORDERED: MDB_NOMETASYNC, the new pages
+           are flushed before the meta page that points at them is written,
+           only the meta page waits for sync(): a machine crash can undo the
+           commit but never leave the root pointing at unwritten pages. */
+        unsigned lazy = (flags & COVE_STORE_COMMIT_NOSYNC) != 0 ? MDB_NOSYNC
+                        : (flags & COVE_STORE_COMMIT_ORDERED) != 0 ? MDB_NOMETASYNC : 0;
+        if (lazy != 0)
+                mdb_env_set_flags(store->env, lazy, 1);
         int rc = mdb_txn_commit(txn->txn);
-        if (nosync)
-                mdb_env_set_flags(store->env, MDB_NOSYNC, 0);
+        if (lazy != 0)
+                mdb_env_set_flags(store->env, lazy, 0);
         if (rc != 0) {
                 err = map_rc_begin(rc);
                 if (rc == MDB_MAP_FULL || rc == ENOSPC) {

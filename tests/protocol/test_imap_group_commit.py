@@ -1,10 +1,11 @@
-"""[store] flush = group in cove-imapd (and cove-lmtpd): write commands
-(STORE, APPEND, EXPUNGE, COPY) are answered only after the worker's shared
-flush, one flush serves several sessions, pipelined commands still answer in
-order, a SIGKILL of the daemon mid-burst loses no acknowledged APPEND, a
-failed flush answers NO [UNAVAILABLE] while the session goes on; LMTP
-deliveries are acknowledged after a shared flush too. With the default
-(flush = commit) nothing waits for a flush: each commit is durable itself."""
+"""Group commit in cove-imapd and cove-lmtpd, with [store] flush = commit
+(the default: ORDERED commits, the root flushed by the shared flush) and
+flush = group (NOSYNC commits): write commands (STORE, APPEND, EXPUNGE,
+COPY) are answered only after the worker's shared flush, one flush serves
+several sessions, pipelined commands still answer in order, a SIGKILL of the
+daemon mid-burst loses no acknowledged APPEND, a failed flush answers
+NO [UNAVAILABLE] while the session goes on; LMTP deliveries are acknowledged
+after a shared flush too."""
 import json
 import os
 import re
@@ -41,8 +42,11 @@ def append(c, tag, box, data):
 
 
 class GroupCommit(unittest.TestCase):
+    """[store] flush = commit (the default)."""
+    STORE_CONF = ""
+
     def setUp(self):
-        self.srv = CoveServer(workers=1, store_conf="flush = group\n")
+        self.srv = CoveServer(workers=1, store_conf=self.STORE_CONF)
         self.addCleanup(self.srv.stop)
         self.users = [f"gc{i}@example.org" for i in range(CLIENTS)]
         for u in self.users:
@@ -155,10 +159,15 @@ class GroupCommit(unittest.TestCase):
             c.close()
 
 
+class GroupCommitNosync(GroupCommit):
+    """The same with [store] flush = group."""
+    STORE_CONF = "flush = group\n"
+
+
 class FlushFailure(unittest.TestCase):
-    def test_failed_flush_answers_no_unavailable(self):
+    def check_failed_flush(self, store_conf):
         srv = CoveServer(engine="fault",
-                         store_conf="flush = group\nfault_inner = lmdb\nfault_sync = fail\n")
+                         store_conf=store_conf + "fault_inner = lmdb\nfault_sync = fail\n")
         self.addCleanup(srv.stop)
         srv.add_user("ff@example.org", PASSWORD)
         srv.deliver("ff@example.org", message(b"first"))
@@ -175,29 +184,16 @@ class FlushFailure(unittest.TestCase):
         log = srv.log_text("imapd").encode()
         self.assertIn(b"imap: store flush failed: fault: injected sync failure", log)
 
-    def test_default_commit_mode_needs_no_flush(self):
-        """flush = commit (the default): the commit is durable on its own, so
-        an engine whose separate flush fails does not matter and no group
-        commit happens."""
-        srv = CoveServer(engine="fault", store_conf="fault_inner = lmdb\nfault_sync = fail\n")
-        self.addCleanup(srv.stop)
-        srv.add_user("fc@example.org", PASSWORD)
-        srv.deliver("fc@example.org", message(b"first"))
-        srv.start("imapd", "lmtpd")
-        c = login(srv.ports["imap"], "fc@example.org")
-        self.addCleanup(c.close)
-        self.assertTrue(c.cmd(b"a", b"STORE 1 +FLAGS (\\Seen)")[-1].startswith(b"a OK"))
-        self.assertRegex(append(c, b"b", b"INBOX", message(b"second")),
-                         rb"^b OK \[APPENDUID \d+ 2\]")
-        with smtplib.LMTP("127.0.0.1", srv.ports["lmtp"]) as l:
-            l.sendmail("s@example.com", ["fc@example.org"], message(b"third"))
-        for d in ("imapd", "lmtpd"):
-            self.assertNotIn(b"group commit", srv.log_text(d).encode())
+    def test_failed_flush_answers_no_unavailable(self):
+        self.check_failed_flush("")
+
+    def test_failed_flush_answers_no_unavailable_nosync(self):
+        self.check_failed_flush("flush = group\n")
 
 
 class LmtpGroupCommit(unittest.TestCase):
-    def test_deliveries_acknowledged_after_a_shared_flush(self):
-        srv = CoveServer(store_conf="flush = group\n")
+    def check_deliveries(self, store_conf):
+        srv = CoveServer(store_conf=store_conf)
         self.addCleanup(srv.stop)
         srv.add_user("lg@example.org", PASSWORD)
         srv.start("lmtpd")
@@ -224,6 +220,12 @@ class LmtpGroupCommit(unittest.TestCase):
         boxes = json.loads(srv.covectl("mailbox", "list", "lg@example.org", "--json").stdout)
         inbox = [b for b in boxes if b["name"] == "INBOX"]
         self.assertEqual(inbox[0]["messages"], 60, boxes)
+
+    def test_deliveries_acknowledged_after_a_shared_flush(self):
+        self.check_deliveries("")
+
+    def test_deliveries_acknowledged_after_a_shared_flush_nosync(self):
+        self.check_deliveries("flush = group\n")
 
 
 if __name__ == "__main__":

@@ -101,6 +101,35 @@ Test(txn, nosync_commit_then_sync_is_durable)
         ct_assert_body(inbox, saved.uid, msg, sizeof(msg) - 1);
 }
 
+/* ORDERED commits (mixed with a durable one) followed by a concurrent-safe
+   flush where the engine has one, else sync(): all of them survive. */
+Test(txn, ordered_commits_then_sync_are_durable)
+{
+        uint32_t user = ct_user_add("ord@example.org");
+        uint32_t inbox = ct_mailbox(user, "INBOX");
+        struct cove_store_part part = { msg, sizeof(msg) - 1 };
+        struct store_append app = { .parts = &part, .part_count = 1 };
+        struct cove_store_saved saved;
+        struct store_txn *txn = NULL;
+
+        for (int i = 0; i < 4; i++) {
+                ct_assert_ok(store_txn_begin(ts->store, true, &txn));
+                ct_assert_ok(store_msg_append(txn, inbox, &app, &saved));
+                ct_assert_ok(store_txn_commit_as(&txn, i == 2 ? STORE_FLUSH_DURABLE
+                                                              : STORE_FLUSH_ORDERED));
+                cr_assert_null(txn);
+        }
+        if (store_can_sync_concurrently(ts->store)) {
+                char error[128];
+                ct_assert_ok(store_sync_concurrent(ts->store, error, sizeof(error)));
+        } else {
+                ct_assert_ok(store_sync(ts->store));
+        }
+        ct_reopen();
+        cr_assert_eq(ct_mailbox_get(inbox).messages, 4u);
+        ct_assert_body(inbox, saved.uid, msg, sizeof(msg) - 1);
+}
+
 static size_t iter_range(uint32_t box, uint32_t first, uint32_t last, uint32_t *out)
 {
         struct store_txn *txn = NULL;

@@ -289,10 +289,19 @@ struct cove_store_watch;
 #define COVE_STORE_TXN_READ   0u
 #define COVE_STORE_TXN_WRITE  1u
 
-/* Commit flag: skip the durable flush; the caller calls sync() before it
+/* Commit flags. Engines ignore flags they do not know (and then flush as
+   for a normal commit, which satisfies every flag's promise).
+   NOSYNC: skip the durable flush; the caller calls sync() before it
    acknowledges anything to a client (lets a front-end share one flush among
-   several deliveries). Engines without `sync` ignore it and flush. */
+   several deliveries). Until that sync, a crash of the machine may lose the
+   commit and, for some engines (LMDB), leave the store inconsistent.
+   Engines without `sync` ignore it and flush. */
 #define COVE_STORE_COMMIT_NOSYNC 1u
+/* ORDERED (ABI 1.1): like NOSYNC, the commit is durable only after the next
+   sync(), but a crash of the machine at any moment leaves the store
+   consistent: at worst this commit (and later ones) are lost. Engines that
+   cannot promise that flush fully, as for a normal commit. */
+#define COVE_STORE_COMMIT_ORDERED 2u
 
 /* ---- the function table --------------------------------------------------- */
 

@@ -41,7 +41,7 @@ static void start(const char *engine, const char *options)
         uint32_t id;
         cr_assert_eq(test_store_user_add(ts->store, "u@example.org", &id), COVE_STORE_OK);
         loop = ev_loop_new(EVFLAG_AUTO);
-        cr_assert_eq(group_commit_create(loop, ts->store, "test", true, &gc, &error), 0, "%s", error);
+        cr_assert_eq(group_commit_create(loop, ts->store, "test", STORE_FLUSH_NONE, &gc, &error), 0, "%s", error);
         seq = 0;
 }
 
@@ -74,7 +74,7 @@ static void deliver_nosync(void)
 {
         struct store_deliver_rcpt rcpt = { .user = "u@example.org" };
         const struct cove_store_part body = { .data = "Subject: x\r\n\r\nx\r\n", .size = 17 };
-        store_deliver_batch(ts->store, &rcpt, 1, &body, 1, false);
+        store_deliver_batch(ts->store, &rcpt, 1, &body, 1, STORE_FLUSH_NONE);
         cr_assert_eq(rcpt.result, COVE_STORE_OK);
 }
 
