@@ -123,7 +123,8 @@ key = {key}
     # --- daemons -------------------------------------------------------------
     def start(self, *daemons):
         for d in daemons:
-            log = open(os.path.join(self.dir, f"{d}.log"), "wb")
+            # Appended, so a restarted daemon keeps the first run's log.
+            log = open(os.path.join(self.dir, f"{d}.log"), "ab")
             self.logs[d] = log.name
             self.procs[d] = subprocess.Popen(self.wrap + [DAEMONS[d], "-F", "-c", self.conf],
                                              stdout=log, stderr=subprocess.STDOUT)
