@@ -195,7 +195,8 @@ auth_mechanisms = plain
 first_valid_uid = 1
 mail_location = maildir:{d}/mail/%u/Maildir
 mail_max_userip_connections = {args.idle_conns}
-{hib}passdb {{
+{hib}{chr(10).join(o.replace("=", " = ", 1) for o in args.dovecot_setting)}
+passdb {{
   driver = passwd-file
   args = scheme=CRYPT {d}/passwd
 }}
@@ -345,6 +346,8 @@ def main():
                     help="mixed runs per server and profile, Cove and Dovecot interleaved")
     ap.add_argument("--cove-store-option", action="append", default=[],
                     help="extra [store] KEY=VALUE for Cove (e.g. compress_threshold=0)")
+    ap.add_argument("--dovecot-setting", action="append", default=[],
+                    help="extra top-level KEY=VALUE for Dovecot (e.g. mail_fsync=always)")
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--idle-conns", type=int, default=10000)
