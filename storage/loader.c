@@ -60,8 +60,8 @@ static const struct loader_op notify_group[] = {
 static const size_t ops_size_for_minor[] = {
         /* 1.0: everything up to and including mailbox_advance_recent */
         offsetof(struct cove_store_ops, mailbox_advance_recent) + sizeof(void (*)(void)),
-        /* 1.1: sync_concurrent */
-        offsetof(struct cove_store_ops, sync_concurrent) + sizeof(void (*)(void)),
+        /* 1.1: sync_concurrent, txn_begin_nested */
+        offsetof(struct cove_store_ops, txn_begin_nested) + sizeof(void (*)(void)),
 };
 
 bool loader_engine_name_valid(const char *engine)

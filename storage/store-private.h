@@ -44,6 +44,8 @@ struct store_watch {
 struct store_txn {
         struct store *store;
         struct cove_store_txn *engine;
+        struct store_txn *parent;          /* nested: commits into parent */
+        bool has_child;                    /* a nested txn of this one lives */
         struct pool *pool;                 /* scratch, released at commit/abort */
         bool write;
         struct timespec started;           /* for the store trace */

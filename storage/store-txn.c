@@ -36,6 +36,37 @@ enum cove_store_err store_txn_begin(struct store *store, bool write, struct stor
         return COVE_STORE_OK;
 }
 
+bool store_can_nest(const struct store *store)
+{
+        return store->ops->txn_begin_nested != NULL;
+}
+
+enum cove_store_err store_txn_begin_nested(struct store_txn *parent, struct store_txn **txn_r)
+{
+        struct store *store = parent->store;
+        *txn_r = NULL;
+        if (!parent->write || parent->has_child || store->ops->txn_begin_nested == NULL)
+                return store_fail(store, COVE_STORE_INTERNAL, "nested transaction: %s",
+                                  !parent->write ? "read-only parent" :
+                                  parent->has_child ? "the parent already has one" :
+                                  "the engine cannot nest");
+        struct cove_store_txn *etxn = NULL;
+        enum cove_store_err err = store->ops->txn_begin_nested(parent->engine, &etxn);
+        if (err != COVE_STORE_OK)
+                return store_engine_fail(store, err, "begin nested transaction");
+        struct pool *pool = pool_create("store txn", 2048);
+        struct store_txn *txn = pool_alloc(pool, sizeof(*txn));
+        txn->store = store;
+        txn->engine = etxn;
+        txn->pool = pool;
+        txn->write = true;
+        txn->parent = parent;
+        parent->has_child = true;
+        clock_gettime(CLOCK_MONOTONIC, &txn->started);
+        *txn_r = txn;
+        return COVE_STORE_OK;
+}
+
 struct store *store_txn_store(struct store_txn *txn)
 {
         return txn->store;
@@ -104,14 +135,42 @@ static void txn_free(struct store_txn **txnp)
         pool_destroy(&pool);
 }
 
+static void txn_add_guard(struct store_txn *txn, struct store_lock *lock)
+{
+        if (txn->guard_count == txn->guard_cap) {
+                size_t cap = txn->guard_cap == 0 ? 2 : txn->guard_cap * 2;
+                txn->guards = pool_realloc(txn->pool, txn->guards,
+                                           txn->guard_cap * sizeof(*txn->guards),
+                                           cap * sizeof(*txn->guards));
+                txn->guard_cap = cap;
+        }
+        txn->guards[txn->guard_count++] = lock;
+}
+
+/* A committed child's guards and users to notify now belong to its parent:
+   they last, and are published, until the parent ends. */
+static void txn_merge_into_parent(struct store_txn *txn)
+{
+        struct store_txn *parent = txn->parent;
+        for (size_t i = 0; i < txn->touched_count; i++)
+                store_txn_touch(parent, txn->touched[i]);
+        for (size_t i = 0; i < txn->guard_count; i++)
+                txn_add_guard(parent, txn->guards[i]);
+        txn->guard_count = 0;
+}
+
 static enum cove_store_err txn_commit(struct store_txn **txnp, unsigned flags)
 {
         struct store_txn *txn = *txnp;
         struct store *store = txn->store;
         enum cove_store_err err = store->ops->txn_commit(&txn->engine, flags);
         txn->engine = NULL;
+        if (txn->parent != NULL)
+                txn->parent->has_child = false;
         if (err != COVE_STORE_OK) {
                 store_engine_fail(store, err, "commit");
+        } else if (txn->parent != NULL) {
+                txn_merge_into_parent(txn);
         } else {
                 for (size_t i = 0; i < txn->touched_count; i++)
                         publish(store, txn->touched[i], txn->pool);
@@ -151,6 +210,8 @@ void store_txn_abort(struct store_txn **txnp)
                 return;
         if (txn->engine != NULL)
                 txn->store->ops->txn_abort(&txn->engine);
+        if (txn->parent != NULL)
+                txn->parent->has_child = false;
         txn_trace(txn, "abort", COVE_STORE_OK);
         txn_free(txnp);
 }
@@ -261,24 +322,20 @@ void store_txn_hold_maildrop(struct store_txn *txn, struct store_lock *lock)
 
 enum cove_store_err store_txn_guard_expunge(struct store_txn *txn, uint32_t user_id)
 {
-        if (txn->holds_maildrop && txn->maildrop_user == user_id)
-                return COVE_STORE_OK;
-        for (size_t i = 0; i < txn->guard_count; i++) {
-                if (txn->guards[i]->user_id == user_id)
+        /* Held by this txn or one it is nested in: nothing to take. */
+        for (const struct store_txn *t = txn; t != NULL; t = t->parent) {
+                if (t->holds_maildrop && t->maildrop_user == user_id)
                         return COVE_STORE_OK;
+                for (size_t i = 0; i < t->guard_count; i++) {
+                        if (t->guards[i]->user_id == user_id)
+                                return COVE_STORE_OK;
+                }
         }
         struct store_lock *lock;
         enum cove_store_err err = lock_take(txn->store, user_id, false, &lock);
         if (err != COVE_STORE_OK)
                 return err;
-        if (txn->guard_count == txn->guard_cap) {
-                size_t cap = txn->guard_cap == 0 ? 2 : txn->guard_cap * 2;
-                txn->guards = pool_realloc(txn->pool, txn->guards,
-                                           txn->guard_cap * sizeof(*txn->guards),
-                                           cap * sizeof(*txn->guards));
-                txn->guard_cap = cap;
-        }
-        txn->guards[txn->guard_count++] = lock;
+        txn_add_guard(txn, lock);
         return COVE_STORE_OK;
 }
 

@@ -85,6 +85,17 @@ enum cove_store_err store_txn_commit_as(struct store_txn **txn, enum store_flush
 enum cove_store_err store_txn_commit(struct store_txn **txn);
 enum cove_store_err store_txn_commit_nosync(struct store_txn **txn);
 enum cove_store_err store_sync(struct store *store);
+
+/* True when the engine offers txn_begin_nested. */
+bool store_can_nest(const struct store *store);
+/* Begins a write txn nested in the write txn parent (one child at a time;
+   parent is not used while it lives). Committing it (any commit function)
+   moves its changes, its expunge guards and the users to notify into parent
+   without I/O: they reach the disk, and are published, when parent
+   commits. Aborting it, or a failed commit, discards only its changes. */
+enum cove_store_err store_txn_begin_nested(struct store_txn *parent,
+                                           struct store_txn **txn_r);
+
 /* True when the engine offers sync_concurrent: store_sync_concurrent() may
    then run on a second thread while this one keeps using the handle. */
 bool store_can_sync_concurrently(const struct store *store);

@@ -375,6 +375,31 @@ enum cove_store_err lmdb_txn_begin(struct cove_store *store, unsigned flags,
         return COVE_STORE_OK;
 }
 
+/* LMDB nests write txns natively: the child's pages join the parent's at
+   commit, and an aborted (or failed) child leaves the parent as it was. */
+enum cove_store_err lmdb_txn_begin_nested(struct cove_store_txn *parent,
+                                          struct cove_store_txn **txn_r)
+{
+        struct cove_store *store = parent->store;
+        MDB_txn *raw;
+
+        *txn_r = NULL;
+        if (!parent->write || parent->failed)
+                return lmdb_error(store, COVE_STORE_INTERNAL,
+                                  "lmdb: nested transaction in a %s parent",
+                                  parent->write ? "failed" : "read-only");
+        int rc = mdb_txn_begin(store->env, parent->txn, 0, &raw);
+        if (rc != 0)
+                return lmdb_error(store, map_rc_begin(rc), "lmdb: begin nested transaction: %s",
+                                  mdb_strerror(rc));
+        struct cove_store_txn *txn = lmdb_xmalloc(sizeof(*txn));
+        *txn = (struct cove_store_txn){ .store = store, .txn = raw, .write = true,
+                                        .parent = parent };
+        store->active_txns++;
+        *txn_r = txn;
+        return COVE_STORE_OK;
+}
+
 /* Frees the handle once the LMDB txn is gone; applies pending growth. */
 static void txn_finish(struct cove_store_txn *txn)
 {
@@ -384,8 +409,14 @@ static void txn_finish(struct cove_store_txn *txn)
                 store_log(store, COVE_STORE_LOG_ERROR,
                           "transaction ended with iterators still open");
         store->active_txns--;
-        if (txn->map_full)
+        if (txn->map_full && txn->parent != NULL) {
+                /* The map can only grow once the top-level txn has ended. */
+                txn->parent->map_full = true;
+                if (txn->need_hint > txn->parent->need_hint)
+                        txn->parent->need_hint = txn->need_hint;
+        } else if (txn->map_full) {
                 map_plan_growth(store, txn->need_hint);
+        }
         map_apply_growth(store);
         lmdb_arena_free(&txn->arena);
         free(txn);
@@ -410,7 +441,8 @@ enum cove_store_err lmdb_txn_commit(struct cove_store_txn **txnp, unsigned flags
            are flushed before the meta page that points at them is written,
            only the meta page waits for sync(): a machine crash can undo the
            commit but never leave the root pointing at unwritten pages. */
-        unsigned lazy = (flags & COVE_STORE_COMMIT_NOSYNC) != 0 ? MDB_NOSYNC
+        unsigned lazy = txn->parent != NULL ? 0   /* a child commits into memory */
+                        : (flags & COVE_STORE_COMMIT_NOSYNC) != 0 ? MDB_NOSYNC
                         : (flags & COVE_STORE_COMMIT_ORDERED) != 0 ? MDB_NOMETASYNC : 0;
         if (lazy != 0)
                 mdb_env_set_flags(store->env, lazy, 1);

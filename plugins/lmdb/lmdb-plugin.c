@@ -38,6 +38,7 @@ static const struct cove_store_ops lmdb_ops = {
         .mailbox_set_special_use = lmdb_mailbox_set_special_use,
         .mailbox_advance_recent = lmdb_mailbox_advance_recent,
         .sync_concurrent = lmdb_store_sync_concurrent,
+        .txn_begin_nested = lmdb_txn_begin_nested,
         .mailbox_iter_init = lmdb_mailbox_iter_init,
         .mailbox_iter_next = lmdb_mailbox_iter_next,
 

@@ -146,6 +146,7 @@ struct cove_store_txn {
         struct cove_store *store;
         MDB_txn *txn;
         bool write;
+        struct cove_store_txn *parent;   /* nested: the txn it commits into */
         bool failed;                /* a write failed: commit discards */
         bool map_full;              /* ...because the map was full: grow at the end */
         enum cove_store_err fail_err;
@@ -247,6 +248,8 @@ enum cove_store_err lmdb_txn_begin(struct cove_store *store, unsigned flags,
 enum cove_store_err lmdb_txn_commit(struct cove_store_txn **txn, unsigned flags);
 void lmdb_txn_abort(struct cove_store_txn **txn);
 enum cove_store_err lmdb_store_sync(struct cove_store *store);
+enum cove_store_err lmdb_txn_begin_nested(struct cove_store_txn *parent,
+                                          struct cove_store_txn **txn_r);
 enum cove_store_err lmdb_store_sync_concurrent(struct cove_store *store, char *errbuf,
                                                size_t errlen);
 /* A short read txn for streams: begins (handling MAP_RESIZED) / ends. */

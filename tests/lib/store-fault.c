@@ -284,6 +284,30 @@ static enum cove_store_err fault_txn_begin(struct cove_store *fs, unsigned flags
         return COVE_STORE_OK;
 }
 
+/* Nested txns count their writes and commits like top-level ones. */
+static enum cove_store_err fault_txn_begin_nested(struct cove_store_txn *parent,
+                                                  struct cove_store_txn **txn_r)
+{
+        struct cove_store *fs = parent->fs;
+        struct cove_store_txn *txn = calloc(1, sizeof(*txn));
+        *txn_r = NULL;
+        if (txn == NULL)
+                return fault_fail(fs, COVE_STORE_TEMP, "out of memory");
+        if (fs->inner->txn_begin_nested == NULL) {
+                free(txn);
+                return fault_fail(fs, COVE_STORE_INTERNAL, "fault: inner engine cannot nest");
+        }
+        enum cove_store_err err = fs->inner->txn_begin_nested(parent->inner, &txn->inner);
+        if (err != COVE_STORE_OK) {
+                free(txn);
+                return err;
+        }
+        txn->fs = fs;
+        txn->write = true;
+        *txn_r = txn;
+        return COVE_STORE_OK;
+}
+
 static enum cove_store_err fault_txn_commit(struct cove_store_txn **txnp, unsigned flags)
 {
         struct cove_store_txn *txn = *txnp;
@@ -708,6 +732,7 @@ static const struct cove_store_ops fault_ops = {
         .txn_commit = fault_txn_commit,
         .txn_abort = fault_txn_abort,
         .sync = fault_sync,
+        .txn_begin_nested = fault_txn_begin_nested,
 #ifndef FAULT_SERIAL
         .sync_concurrent = fault_sync_concurrent,
 #endif

@@ -533,6 +533,17 @@ struct cove_store_ops {
         enum cove_store_err (*sync_concurrent)(struct cove_store *store, char *errbuf,
                                                size_t errlen);
 
+        /** optional: begins a write transaction nested in the write
+         * transaction parent. Committing the child (flags ignored) makes its
+         * changes part of parent, with no I/O; aborting it, or a failed
+         * write in it, discards only the child's changes and leaves parent
+         * usable. parent must not be used while the child lives, and has at
+         * most one child at a time. Lets a front-end put several clients'
+         * changes into one commit (one flush) and still undo one client's.
+         * @return OK, TEMP, INTERNAL */
+        enum cove_store_err (*txn_begin_nested)(struct cove_store_txn *parent,
+                                                struct cove_store_txn **txn_r);
+
         /* ABI 1.2+: append new members here only. */
 };
 
