@@ -196,6 +196,9 @@ void conn_mark_pending(struct conn *c)
         c->pending_next = NULL;
         *c->mgr->pending_tail = c;
         c->mgr->pending_tail = &c->pending_next;
+        /* Marked from a later watcher of this iteration (another prepare,
+           after the manager's pass): the next poll must not block. */
+        ev_idle_start(c->loop, &c->mgr->idle);
 }
 
 static void watcher_set(struct ev_loop *loop, ev_io *io, bool on)

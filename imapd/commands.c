@@ -22,26 +22,27 @@
 
 #define SEL IMAP_CMD_SELECTED
 #define AUTHED IMAP_CMD_AUTHED
+#define WR IMAP_CMD_WRITES
 
 /* Sorted by name (strcmp order); checked at first use. */
 static const struct imap_cmd_entry commands[] = {
-        { .name = "APPEND", .handler = imap_cmd_append, .flags = AUTHED | IMAP_CMD_SPOOL,
+        { .name = "APPEND", .handler = imap_cmd_append, .flags = WR | AUTHED | IMAP_CMD_SPOOL,
           .args = "mailbox any ..." },
         { .name = "AUTHENTICATE", .handler = imap_cmd_authenticate,
           .flags = IMAP_CMD_NOTAUTH, .args = "atom [any]" },
         { .name = "CAPABILITY", .handler = imap_cmd_capability, .flags = IMAP_CMD_ANY,
           .args = "" },
         { .name = "CHECK", .handler = imap_cmd_check, .flags = SEL, .args = "" },
-        { .name = "CLOSE", .handler = imap_cmd_close, .flags = SEL, .args = "" },
-        { .name = "COPY", .handler = imap_cmd_copy, .flags = SEL | IMAP_CMD_USES_SEQS,
+        { .name = "CLOSE", .handler = imap_cmd_close, .flags = WR | SEL, .args = "" },
+        { .name = "COPY", .handler = imap_cmd_copy, .flags = WR | SEL | IMAP_CMD_USES_SEQS,
           .args = "seqset mailbox" },
-        { .name = "CREATE", .handler = imap_cmd_create, .flags = AUTHED,
+        { .name = "CREATE", .handler = imap_cmd_create, .flags = WR | AUTHED,
           .args = "mailbox [list]" },
-        { .name = "DELETE", .handler = imap_cmd_delete, .flags = AUTHED, .args = "mailbox" },
+        { .name = "DELETE", .handler = imap_cmd_delete, .flags = WR | AUTHED, .args = "mailbox" },
         { .name = "ENABLE", .handler = imap_cmd_enable, .flags = AUTHED, .args = "atom ..." },
         { .name = "EXAMINE", .handler = imap_cmd_examine, .flags = AUTHED,
           .args = "mailbox [list]" },
-        { .name = "EXPUNGE", .handler = imap_cmd_expunge, .flags = SEL, .args = "" },
+        { .name = "EXPUNGE", .handler = imap_cmd_expunge, .flags = WR | SEL, .args = "" },
         { .name = "FETCH", .handler = imap_cmd_fetch, .flags = SEL | IMAP_CMD_USES_SEQS,
           .args = "seqset any" },
         { .name = "GETQUOTA", .handler = imap_cmd_getquota, .flags = AUTHED,
@@ -55,11 +56,11 @@ static const struct imap_cmd_entry commands[] = {
           .args = "astring astring" },
         { .name = "LOGOUT", .handler = imap_cmd_logout, .flags = IMAP_CMD_ANY, .args = "" },
         { .name = "LSUB", .handler = imap_cmd_lsub, .flags = AUTHED, .args = "astring astring" },
-        { .name = "MOVE", .handler = imap_cmd_move, .flags = SEL | IMAP_CMD_USES_SEQS,
+        { .name = "MOVE", .handler = imap_cmd_move, .flags = WR | SEL | IMAP_CMD_USES_SEQS,
           .args = "seqset mailbox" },
         { .name = "NAMESPACE", .handler = imap_cmd_namespace, .flags = AUTHED, .args = "" },
         { .name = "NOOP", .handler = imap_cmd_noop, .flags = IMAP_CMD_ANY, .args = "" },
-        { .name = "RENAME", .handler = imap_cmd_rename, .flags = AUTHED,
+        { .name = "RENAME", .handler = imap_cmd_rename, .flags = WR | AUTHED,
           .args = "mailbox mailbox" },
         { .name = "SEARCH", .handler = imap_cmd_search, .flags = SEL | IMAP_CMD_USES_SEQS,
           .args = "any ..." },
@@ -70,24 +71,24 @@ static const struct imap_cmd_entry commands[] = {
         { .name = "STARTTLS", .handler = imap_cmd_starttls, .flags = IMAP_CMD_NOTAUTH,
           .args = "" },
         { .name = "STATUS", .handler = imap_cmd_status, .flags = AUTHED, .args = "mailbox list" },
-        { .name = "STORE", .handler = imap_cmd_store, .flags = SEL | IMAP_CMD_USES_SEQS,
+        { .name = "STORE", .handler = imap_cmd_store, .flags = WR | SEL | IMAP_CMD_USES_SEQS,
           .args = "seqset atom any ..." },
-        { .name = "SUBSCRIBE", .handler = imap_cmd_subscribe, .flags = AUTHED,
+        { .name = "SUBSCRIBE", .handler = imap_cmd_subscribe, .flags = WR | AUTHED,
           .args = "mailbox" },
-        { .name = "UID COPY", .handler = imap_cmd_copy, .flags = SEL | IMAP_CMD_UID,
+        { .name = "UID COPY", .handler = imap_cmd_copy, .flags = WR | SEL | IMAP_CMD_UID,
           .args = "seqset mailbox" },
-        { .name = "UID EXPUNGE", .handler = imap_cmd_expunge, .flags = SEL | IMAP_CMD_UID,
+        { .name = "UID EXPUNGE", .handler = imap_cmd_expunge, .flags = WR | SEL | IMAP_CMD_UID,
           .args = "seqset" },
         { .name = "UID FETCH", .handler = imap_cmd_fetch, .flags = SEL | IMAP_CMD_UID,
           .args = "seqset any" },
-        { .name = "UID MOVE", .handler = imap_cmd_move, .flags = SEL | IMAP_CMD_UID,
+        { .name = "UID MOVE", .handler = imap_cmd_move, .flags = WR | SEL | IMAP_CMD_UID,
           .args = "seqset mailbox" },
         { .name = "UID SEARCH", .handler = imap_cmd_search, .flags = SEL | IMAP_CMD_UID,
           .args = "any ..." },
-        { .name = "UID STORE", .handler = imap_cmd_store, .flags = SEL | IMAP_CMD_UID,
+        { .name = "UID STORE", .handler = imap_cmd_store, .flags = WR | SEL | IMAP_CMD_UID,
           .args = "seqset atom any ..." },
         { .name = "UNSELECT", .handler = imap_cmd_unselect, .flags = SEL, .args = "" },
-        { .name = "UNSUBSCRIBE", .handler = imap_cmd_unsubscribe, .flags = AUTHED,
+        { .name = "UNSUBSCRIBE", .handler = imap_cmd_unsubscribe, .flags = WR | AUTHED,
           .args = "mailbox" },
 };
 
@@ -240,8 +241,9 @@ bool imap_cmd_validate(struct imap_cmd *cmd)
 enum cove_store_err imap_cmd_txn(struct imap_cmd *cmd, bool write, struct store_txn **txn_r)
 {
         if (cmd->txn == NULL) {
-                enum cove_store_err err = store_txn_begin(cmd->session->daemon->store, write,
-                                                          &cmd->txn);
+                struct imap_daemon *d = cmd->session->daemon;
+                enum cove_store_err err = write ? write_batch_begin(d->batch, &cmd->txn)
+                                                : store_txn_begin(d->store, false, &cmd->txn);
                 if (err != COVE_STORE_OK)
                         return err;
                 cmd->txn_write = write;

@@ -37,6 +37,8 @@ enum imap_cmd_flags {
                                           announced during it (RFC 3501 §7.4.1) */
         IMAP_CMD_SPOOL = 1 << 5,       /* top-level literals after the first argument
                                           stream to a spool (APPEND) */
+        IMAP_CMD_WRITES = 1 << 6,      /* changes the store: runs in the worker's
+                                          next write batch (storage/write-batch.h) */
         IMAP_CMD_ANY = IMAP_CMD_NOTAUTH | IMAP_CMD_AUTH | IMAP_CMD_SELECTED,
         IMAP_CMD_AUTHED = IMAP_CMD_AUTH | IMAP_CMD_SELECTED,
 };
@@ -94,6 +96,7 @@ struct imap_cmd {
         bool wait_line;
         bool suspended;             /* waiting on something outside session.c */
         bool sync_done;             /* the view was synced before the tagged reply */
+        bool batched;               /* queued for (and run in) a write batch */
 };
 
 /* Fills cmd->name/entry/uid/args from the arguments after the tag. Returns
@@ -114,9 +117,11 @@ bool imap_cmd_validate(struct imap_cmd *cmd);
 
 /* A store transaction for this command, begun on first use and aborted when
    the command ends unless committed with imap_cmd_txn_commit(). Asking for
-   a write txn when a read one is open is a programming error. A write
-   commit is not flushed at once: the tagged reply waits for the worker's
-   next shared flush (storage/group-commit.h) and reports its failure. */
+   a write txn when a read one is open is a programming error. A write txn
+   of an IMAP_CMD_WRITES command is nested in the worker's write batch, so
+   its commit reaches the disk with the batch's; either way the tagged reply
+   waits for the worker's next shared flush (storage/group-commit.h) and
+   reports its failure. */
 enum cove_store_err imap_cmd_txn(struct imap_cmd *cmd, bool write, struct store_txn **txn_r);
 enum cove_store_err imap_cmd_txn_commit(struct imap_cmd *cmd);
 /* Ends the txn without committing (e.g. before streaming). */

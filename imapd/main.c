@@ -44,6 +44,8 @@ static int imapd_worker_init(struct worker *worker, void *context, const char **
                 store_close(&d->store);
                 return -1;
         }
+        d->batch = write_batch_create(worker_loop(worker), d->store, "imap",
+                                      group_commit_mode(d->commit));
         if (d->salt_key == NULL)
                 log_warn("no [server] state_dir: SCRAM fake salts use no installation "
                          "secret");
@@ -56,6 +58,7 @@ static void imapd_worker_deinit(struct worker *worker, void *context)
         struct imap_daemon *d = context;
         login_throttle_destroy(&d->throttle);
         offload_pool_destroy(&d->offload);
+        write_batch_destroy(&d->batch);
         group_commit_destroy(&d->commit);
         store_close(&d->store);
 }

@@ -258,9 +258,53 @@ static enum conn_produce session_produce(struct conn *conn, void *context)
         return CONN_PRODUCE_DONE;
 }
 
+static void session_run(struct imap_session *session);
+
+/* The write batch has begun: the queued command runs inside it. */
+static void session_batch_run(struct write_batch_entry *entry)
+{
+        struct imap_session *session = container_of(entry, struct imap_session, batch_entry);
+        conn_input_resume(&session->conn);
+        session_run(session);
+}
+
+/* The batch the command's changes were committed into failed at its
+   commit: they are gone, but the command already told the client about
+   them (untagged FETCH, EXPUNGE...) and changed its view. The only honest
+   way back is a new session. */
+static void session_batch_failed(struct write_batch_entry *entry, enum cove_store_err err)
+{
+        struct imap_session *session = container_of(entry, struct imap_session, batch_entry);
+        if (!session->flush_waiter.queued || session->conn.closing)
+                return;   /* it changed nothing */
+        group_commit_cancel(session->daemon->commit, &session->flush_waiter);
+        conn_output_release(&session->conn);
+        log_error("session=%s proto=imap user=%s write batch failed (%s): closing",
+                  session->conn.id, session->user != NULL ? session->user : "-",
+                  cove_store_strerror(err));
+        session_reply_bye_and_close(session, "[UNAVAILABLE] Internal error; changes were not "
+                                    "saved, please reconnect", "write batch failed");
+}
+
+/* A command that changes the store waits for the worker's next write batch
+   (storage/write-batch.h), so that many sessions' changes share a commit. */
+static bool session_defer_to_batch(struct imap_session *session)
+{
+        struct imap_cmd *cmd = session->cmd;
+        if (cmd->batched || cmd->entry == NULL || (cmd->entry->flags & IMAP_CMD_WRITES) == 0)
+                return false;
+        cmd->batched = true;
+        conn_input_suspend(&session->conn);
+        write_batch_enqueue(session->daemon->batch, &session->batch_entry, session_batch_run,
+                            session_batch_failed);
+        return true;
+}
+
 static void session_run(struct imap_session *session)
 {
         struct imap_cmd *cmd = session->cmd;
+        if (session_defer_to_batch(session))
+                return;
         cmd->wait_line = false;
         enum cmd_result r = cmd->entry->handler(cmd);
         if (r != CMD_RESULT_MORE) {
@@ -534,6 +578,7 @@ static void session_close(struct conn *conn, const char *reason)
                 /* What the command committed is flushed all the same; there
                    is just nobody left to tell. */
                 group_commit_cancel(session->daemon->commit, &session->flush_waiter);
+                write_batch_cancel(session->daemon->batch, &session->batch_entry);
                 if (session->flush_pending)
                         group_commit_note(session->daemon->commit);
         }

@@ -17,6 +17,7 @@
 
 #include "conn.h"
 #include "group-commit.h"
+#include "write-batch.h"
 #include "log.h"
 #include "parser.h"
 
@@ -43,6 +44,7 @@ struct imap_daemon {
         const struct cove_conf *conf;
         struct store *store;
         struct group_commit *commit;   /* one flush for many sessions' commits */
+        struct write_batch *batch;     /* one commit for many sessions' writes */
         char delimiter;             /* [imap] hierarchy_delimiter */
         const unsigned char *salt_key;  /* SCRAM fake-salt key */
         size_t salt_key_len;
@@ -73,6 +75,7 @@ struct imap_session {
         bool watch_fired;           /* a commit happened since the last sync */
         bool flush_pending;         /* the command committed without a flush */
         struct group_commit_waiter flush_waiter;   /* ...and waits for one */
+        struct write_batch_entry batch_entry;      /* a write command waiting to run */
         bool literal_discarding;    /* reading an oversize non-sync literal into nothing */
         bool command_failed;        /* the current command is being skipped */
         const char *fail_reply;     /* ...and this tagged reply ends it */

@@ -69,7 +69,8 @@ static enum cove_store_err append_one(struct store_txn *txn, struct store_delive
 
 /* One recipient in its own transaction, retried while TEMP. */
 static void deliver_alone(struct store *store, struct store_deliver_rcpt *rcpt,
-                          const struct cove_store_part *body, size_t body_count, enum store_flush flush)
+                          const struct cove_store_part *body, size_t body_count,
+                          enum store_flush flush)
 {
         rcpt->result = COVE_STORE_TEMP;
         for (unsigned attempt = 0; attempt < DELIVER_ATTEMPTS &&
@@ -140,7 +141,8 @@ static enum cove_store_err batch_once(struct store *store, struct store_deliver_
 }
 
 void store_deliver_batch(struct store *store, struct store_deliver_rcpt *rcpts, size_t count,
-                         const struct cove_store_part *body, size_t body_count, enum store_flush flush)
+                         const struct cove_store_part *body, size_t body_count,
+                         enum store_flush flush)
 {
         size_t stopped;
         if (count == 0)

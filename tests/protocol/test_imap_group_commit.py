@@ -89,6 +89,10 @@ class GroupCommit(unittest.TestCase):
         self.assertGreater(sum(counts), 0)
         self.assertGreater(max(counts), 1, "no flush ever served two commands")
         self.assertLess(len(counts), sum(counts), "one flush per command: nothing shared")
+        # Write commands of several sessions share one commit (write batch).
+        batches = [int(n) for n in re.findall(rb"imap: write batch entries=(\d+)", log)]
+        self.assertEqual(sum(batches), CLIENTS * 50, "every write command ran in a batch")
+        self.assertGreater(max(batches), 1, "no batch ever held two sessions' commands")
 
     def test_pipelined_writes_answer_in_order(self):
         self.srv.start("imapd")
@@ -189,6 +193,34 @@ class FlushFailure(unittest.TestCase):
 
     def test_failed_flush_answers_no_unavailable_nosync(self):
         self.check_failed_flush("flush = group\n")
+
+
+class BatchFailure(unittest.TestCase):
+    def test_failed_batch_commit_closes_the_session_and_keeps_nothing(self):
+        # Commits of the worker's store handle: 1 = CREATE's nested txn into
+        # the write batch, 2 = the batch itself (made to fail).
+        srv = CoveServer(engine="fault",
+                         store_conf="fault_inner = lmdb\nfault_commit_fail = 2\n")
+        self.addCleanup(srv.stop)
+        srv.add_user("bf@example.org", PASSWORD)
+        srv.start("imapd")
+        c = login(srv.ports["imap"], "bf@example.org", box=None)
+        self.addCleanup(c.close)
+        c.send(b"a CREATE Lost\r\n")
+        lines = []
+        try:
+            while True:
+                lines.append(c.line())
+        except (EOFError, OSError):
+            pass
+        self.assertTrue(any(l.startswith(b"* BYE [UNAVAILABLE]") for l in lines), lines)
+        self.assertFalse(any(l.startswith(b"a OK") for l in lines), lines)
+        d = login(srv.ports["imap"], "bf@example.org", box=None)
+        self.addCleanup(d.close)
+        listing = d.cmd(b"l", b'LIST "" "*"')
+        self.assertNotIn(b"Lost", b" ".join(listing), "the failed batch was stored")
+        self.assertTrue(d.cmd(b"m", b"CREATE Kept")[-1].startswith(b"m OK"))
+        self.assertIn("write batch failed", srv.log_text("imapd"))
 
 
 class LmtpGroupCommit(unittest.TestCase):

@@ -1,0 +1,69 @@
+/* write-batch.h - one store commit for many clients' changes: a daemon
+ * queues the work of each client that wants to write, and once per loop
+ * iteration the batch runs all of it inside one write transaction, each
+ * client in a transaction nested in it (so one client's failure undoes only
+ * its own changes), then commits once. With [store] flush = commit that is
+ * one disk flush of the pages (and one shared flush of the root, by the
+ * group commit) for the whole batch instead of one per client.
+ *
+ * Runs from a libev prepare watcher after the connection framework's (so
+ * every client with input ready has queued) and before the group commit's
+ * (so the flush that follows covers the batch). The engine's writer lock is
+ * held only while the batch runs. Without nested transactions in the engine
+ * the queued work still runs, each part committing on its own. Knows nothing
+ * of any protocol.
+ */
+#ifndef COVE_WRITE_BATCH_H
+#define COVE_WRITE_BATCH_H
+
+#include <stdbool.h>
+
+#include <ev.h>
+
+#include "store.h"
+
+struct write_batch;
+struct write_batch_entry;
+
+/* Runs the entry's work; it begins its write txns with write_batch_begin(). */
+typedef void write_batch_run_fn(struct write_batch_entry *entry);
+/* The batch's commit failed after the entry's work ran (and committed into
+   it): nothing of it is stored. */
+typedef void write_batch_failed_fn(struct write_batch_entry *entry, enum cove_store_err err);
+
+/* Embedded in the queued object (a session). */
+struct write_batch_entry {
+        struct write_batch_entry *next;
+        write_batch_run_fn *run;
+        write_batch_failed_fn *failed;
+        bool queued;                 /* waiting for the next batch */
+        bool ran;                    /* in the running batch, before its commit */
+};
+
+/* Creates the batch on loop for store (both borrowed, outliving it). name
+   prefixes its log lines; mode is how the batch commits (store.h). */
+struct write_batch *write_batch_create(struct ev_loop *loop, struct store *store,
+                                       const char *name, enum store_flush mode);
+/* Runs what is still queued (a last batch), then frees; *wbp = NULL. */
+void write_batch_destroy(struct write_batch **wbp);
+
+/* Queues entry: run(entry) is called from the loop in the next batch, never
+   from inside this function. */
+void write_batch_enqueue(struct write_batch *wb, struct write_batch_entry *entry,
+                         write_batch_run_fn *run, write_batch_failed_fn *failed);
+/* The owner is going away: entry is forgotten (dequeued, or not told about
+   the running batch's result). */
+void write_batch_cancel(struct write_batch *wb, struct write_batch_entry *entry);
+
+/* True while a batch runs its entries. */
+bool write_batch_running(const struct write_batch *wb);
+
+/* A write txn for the running entry: nested in the batch's transaction when
+   there is one, else a transaction of its own (commit it with the batch's
+   mode). Commit or abort it before run() returns. */
+enum cove_store_err write_batch_begin(struct write_batch *wb, struct store_txn **txn_r);
+
+/* Batches committed since create (for tests and debug logs). */
+unsigned long long write_batch_count(const struct write_batch *wb);
+
+#endif
