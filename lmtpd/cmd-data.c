@@ -155,9 +155,24 @@ static void spool_failed(struct lmtp_session *session, const char *error)
         transaction_end(session);
 }
 
-/* The whole message is in the spool: deliver to every recipient. */
-static void message_deliver(struct lmtp_session *session)
+/* The write batch holding this delivery failed at its commit: nothing of
+   it is stored; every recipient it had accepted gets a temporary failure
+   (the MTA retries). */
+static void batch_failed(struct write_batch_entry *entry, enum cove_store_err err)
 {
+        struct lmtp_session *session = container_of(entry, struct lmtp_session, batch_entry);
+        if (!session->waiter.queued)
+                return;   /* it stored nothing (all refused): already answered */
+        group_commit_cancel(session->server->commit, &session->waiter);
+        replies_write(session, COVE_STORE_TEMP);
+        pool_clear(session->cmd_pool);
+        transaction_end(session);
+}
+
+/* In the worker's write batch: deliver to every recipient. */
+static void message_deliver_now(struct write_batch_entry *entry)
+{
+        struct lmtp_session *session = container_of(entry, struct lmtp_session, batch_entry);
         struct cove_store_part body;
         const char *error;
         if (lmtp_spool_finish(&session->spool, &body, &error) < 0) {
@@ -175,26 +190,34 @@ static void message_deliver(struct lmtp_session *session)
                 };
         }
         session->message_size = body.size;
-        /* The worker's shared flush ([store] flush) makes it durable before
-           the 250s. */
+        /* The batch's commit and then the worker's shared flush ([store]
+           flush) make it durable before the 250s. */
         struct group_commit *gc = session->server->commit;
-        bool deferred = group_commit_deferred(gc);
         store_deliver_batch(session->server->store, session->results, n, &body, 1,
-                            group_commit_mode(gc));
+                            group_commit_mode(gc), session->server->batch);
         /* The store has its copy: no spool memory or file waits for the flush. */
         lmtp_spool_reset(&session->spool);
         bool any = false;
         for (size_t i = 0; i < n; i++)
                 any = any || session->results[i].result == COVE_STORE_OK;
-        if (!any || !deferred) {
+        if (!any) {
                 replies_write(session, COVE_STORE_OK);
                 transaction_end(session);
                 return;
         }
-        /* 250 only once the flush covering our commit has succeeded. */
+        /* 250 only once the batch has committed and the flush covering it
+           has succeeded. */
+        group_commit_wait(session->server->commit, &session->waiter, commit_done);
+}
+
+/* The whole message is in the spool: it joins the worker's next write
+   batch, so that messages arriving together share one commit. */
+static void message_deliver(struct lmtp_session *session)
+{
         lmtp_session_set_state(session, LMTP_STATE_COMMIT);
         conn_input_suspend(&session->conn);
-        group_commit_wait(session->server->commit, &session->waiter, commit_done);
+        write_batch_enqueue(session->server->batch, &session->batch_entry, message_deliver_now,
+                            batch_failed);
 }
 
 /* End of DATA or of BDAT LAST. */
@@ -275,7 +298,9 @@ void lmtp_body_abort(struct lmtp_session *session)
         /* The delivery (if any) is committed and the flush will still run;
            the client never saw 250, so it will retry (a duplicate at worst,
            never a loss). A delivery parked for the store is simply dropped. */
-        if (session->server != NULL && session->waiter.queued)
+        if (session->server != NULL) {
                 group_commit_cancel(session->server->commit, &session->waiter);
+                write_batch_cancel(session->server->batch, &session->batch_entry);
+        }
         lmtp_spool_reset(&session->spool);
 }

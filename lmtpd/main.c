@@ -44,12 +44,15 @@ static int lmtp_worker_init(struct worker *worker, void *context, const char **e
                 store_close(&server->store);
                 return -1;
         }
+        server->batch = write_batch_create(worker_loop(worker), server->store, "lmtp",
+                                           group_commit_mode(server->commit));
         return 0;
 }
 
 static void lmtp_worker_deinit(struct worker *worker, void *context)
 {
         struct lmtp_server *server = context;
+        write_batch_destroy(&server->batch);
         group_commit_destroy(&server->commit);
         store_close(&server->store);
 }

@@ -15,6 +15,7 @@
 
 #include "buf.h"
 #include "group-commit.h"
+#include "write-batch.h"
 #include "conn.h"
 #include "data.h"
 #include "deliver.h"
@@ -29,6 +30,7 @@ struct lmtp_server {
         const struct cove_conf *conf;
         struct store *store;
         struct group_commit *commit;
+        struct write_batch *batch;   /* one commit for many sessions' deliveries */
         struct store_rcpt_rules rules;
         const char *hostname;        /* for the greeting and LHLO */
         uint64_t max_size;           /* [limits] max_message_size */
@@ -81,6 +83,7 @@ struct lmtp_session {
         /* Delivery results, waiting for the flush (txn_pool). */
         struct store_deliver_rcpt *results;
         struct group_commit_waiter waiter;
+        struct write_batch_entry batch_entry;   /* a message waiting for the batch */
         uint64_t message_size;
         bool shutdown_requested;
 };

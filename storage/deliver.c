@@ -8,6 +8,7 @@
  * paths or talk LMTP: callers pass an address or a user name.
  */
 #include "deliver.h"
+#include "write-batch.h"
 
 #include <string.h>
 
@@ -67,16 +68,23 @@ static enum cove_store_err append_one(struct store_txn *txn, struct store_delive
         return rcpt->result = err;
 }
 
+/* A write txn: nested in the running write batch wb, else its own. */
+static enum cove_store_err begin_write(struct store *store, struct write_batch *wb,
+                                       struct store_txn **txn_r)
+{
+        return wb != NULL ? write_batch_begin(wb, txn_r) : store_txn_begin(store, true, txn_r);
+}
+
 /* One recipient in its own transaction, retried while TEMP. */
 static void deliver_alone(struct store *store, struct store_deliver_rcpt *rcpt,
                           const struct cove_store_part *body, size_t body_count,
-                          enum store_flush flush)
+                          enum store_flush flush, struct write_batch *wb)
 {
         rcpt->result = COVE_STORE_TEMP;
         for (unsigned attempt = 0; attempt < DELIVER_ATTEMPTS &&
              rcpt->result == COVE_STORE_TEMP; attempt++) {
                 struct store_txn *txn;
-                enum cove_store_err err = store_txn_begin(store, true, &txn);
+                enum cove_store_err err = begin_write(store, wb, &txn);
                 if (err == COVE_STORE_OK && append_one(txn, rcpt, body, body_count) !=
                                             COVE_STORE_OK) {
                         err = rcpt->result;
@@ -95,7 +103,7 @@ enum cove_store_err store_deliver(struct store *store, const char *name, const c
                                   struct cove_store_saved *saved_r)
 {
         struct store_deliver_rcpt rcpt = { .user = name, .mailbox = mailbox };
-        deliver_alone(store, &rcpt, parts, part_count, STORE_FLUSH_DURABLE);
+        deliver_alone(store, &rcpt, parts, part_count, STORE_FLUSH_DURABLE, NULL);
         if (saved_r != NULL)
                 *saved_r = rcpt.saved;
         return rcpt.result;
@@ -114,12 +122,13 @@ static bool is_refusal(enum cove_store_err err)
    kept; *stopped_r is the index of the first recipient not tried. */
 static enum cove_store_err batch_once(struct store *store, struct store_deliver_rcpt *rcpts,
                                       size_t count, const struct cove_store_part *body,
-                                      size_t body_count, enum store_flush flush, size_t *stopped_r)
+                                      size_t body_count, enum store_flush flush,
+                                      struct write_batch *wb, size_t *stopped_r)
 {
         struct store_txn *txn;
         size_t ok = 0;
         *stopped_r = 0;
-        enum cove_store_err err = store_txn_begin(store, true, &txn);
+        enum cove_store_err err = begin_write(store, wb, &txn);
         if (err != COVE_STORE_OK)
                 return err;
         for (size_t i = 0; i < count; i++) {
@@ -142,20 +151,20 @@ static enum cove_store_err batch_once(struct store *store, struct store_deliver_
 
 void store_deliver_batch(struct store *store, struct store_deliver_rcpt *rcpts, size_t count,
                          const struct cove_store_part *body, size_t body_count,
-                         enum store_flush flush)
+                         enum store_flush flush, struct write_batch *wb)
 {
         size_t stopped;
         if (count == 0)
                 return;
-        if (count == 1 || batch_once(store, rcpts, count, body, body_count, flush, &stopped) !=
-                          COVE_STORE_OK) {
+        if (count == 1 || batch_once(store, rcpts, count, body, body_count, flush, wb,
+                                     &stopped) != COVE_STORE_OK) {
                 if (count == 1)
                         stopped = 0;
                 /* Nothing of the batch was kept: retry alone whoever had been
                    accepted in it or was not reached; refusals stand. */
                 for (size_t i = 0; i < count; i++) {
                         if (i >= stopped || rcpts[i].result == COVE_STORE_OK)
-                                deliver_alone(store, &rcpts[i], body, body_count, flush);
+                                deliver_alone(store, &rcpts[i], body, body_count, flush, wb);
                 }
         }
 }

@@ -16,6 +16,8 @@
 
 #include "store.h"
 
+struct write_batch;
+
 struct cove_conf;
 struct pool;
 
@@ -81,10 +83,12 @@ struct store_deliver_rcpt {
    flush: how the commits reach the disk (store.h). DURABLE: every OK
    result is durable when this returns. Otherwise the caller must call
    store_sync() and see it succeed before it reports any OK result as
-   delivered (group commit: one flush for many deliveries). Every
+   delivered (group commit: one flush for many deliveries). wb: when a write
+   batch is running, the transactions nest in it (write-batch.h) and are
+   stored only if the batch commits; NULL: transactions of their own. Every
    rcpts[i].result is set. */
 void store_deliver_batch(struct store *store, struct store_deliver_rcpt *rcpts, size_t count,
                          const struct cove_store_part *body, size_t body_count,
-                         enum store_flush flush);
+                         enum store_flush flush, struct write_batch *wb);
 
 #endif

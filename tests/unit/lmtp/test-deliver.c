@@ -150,7 +150,7 @@ Test(deliver, batch_per_recipient_results_and_one_body)
         rcpt_init(&r[2], "full@example.org", NULL);
         rcpt_init(&r[3], "b@example.org", "Trash");
         struct cove_store_part body = { body_text, strlen(body_text) };
-        store_deliver_batch(ts->store, r, 4, &body, 1, STORE_FLUSH_NONE);
+        store_deliver_batch(ts->store, r, 4, &body, 1, STORE_FLUSH_NONE, NULL);
         cr_assert_eq(store_sync(ts->store), COVE_STORE_OK);
         cr_assert_eq(r[0].result, COVE_STORE_OK);
         cr_assert_eq(r[1].result, COVE_STORE_NOTFOUND);
@@ -185,7 +185,7 @@ Test(deliver_fault, failed_batch_commit_is_retried_per_recipient)
         rcpt_init(&r[1], "nobody@example.org", NULL);
         rcpt_init(&r[2], "c@example.org", NULL);
         struct cove_store_part body = { body_text, strlen(body_text) };
-        store_deliver_batch(ts->store, r, 3, &body, 1, STORE_FLUSH_DURABLE);
+        store_deliver_batch(ts->store, r, 3, &body, 1, STORE_FLUSH_DURABLE, NULL);
         cr_assert_eq(r[0].result, COVE_STORE_OK, "%s", store_last_error(ts->store));
         cr_assert_eq(r[1].result, COVE_STORE_NOTFOUND);
         cr_assert_eq(r[2].result, COVE_STORE_OK);

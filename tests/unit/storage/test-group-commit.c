@@ -74,7 +74,7 @@ static void deliver_nosync(void)
 {
         struct store_deliver_rcpt rcpt = { .user = "u@example.org" };
         const struct cove_store_part body = { .data = "Subject: x\r\n\r\nx\r\n", .size = 17 };
-        store_deliver_batch(ts->store, &rcpt, 1, &body, 1, STORE_FLUSH_NONE);
+        store_deliver_batch(ts->store, &rcpt, 1, &body, 1, STORE_FLUSH_NONE, NULL);
         cr_assert_eq(rcpt.result, COVE_STORE_OK);
 }
 

@@ -221,6 +221,7 @@ class BatchFailure(unittest.TestCase):
         self.assertNotIn(b"Lost", b" ".join(listing), "the failed batch was stored")
         self.assertTrue(d.cmd(b"m", b"CREATE Kept")[-1].startswith(b"m OK"))
         self.assertIn("write batch failed", srv.log_text("imapd"))
+        self.assertIn("imap: batch commit failed", srv.log_text("imapd"))
 
 
 class LmtpGroupCommit(unittest.TestCase):
@@ -249,12 +250,33 @@ class LmtpGroupCommit(unittest.TestCase):
         log = srv.log_text("lmtpd").encode()
         counts = [int(n) for n in re.findall(rb"lmtp: group commit waiters=(\d+)", log)]
         self.assertEqual(sum(counts), 60, "every delivery waited for a flush")
+        batches = [int(n) for n in re.findall(rb"lmtp: write batch entries=(\d+)", log)]
+        self.assertEqual(sum(batches), 60, "every delivery ran in a write batch")
         boxes = json.loads(srv.covectl("mailbox", "list", "lg@example.org", "--json").stdout)
         inbox = [b for b in boxes if b["name"] == "INBOX"]
         self.assertEqual(inbox[0]["messages"], 60, boxes)
 
     def test_deliveries_acknowledged_after_a_shared_flush(self):
         self.check_deliveries("")
+
+    def test_failed_batch_commit_answers_451_and_stores_nothing(self):
+        # Commits of the worker's store handle: 1 = the delivery nested in
+        # the write batch, 2 = the batch itself (made to fail).
+        srv = CoveServer(engine="fault",
+                         store_conf="fault_inner = lmdb\nfault_commit_fail = 2\n")
+        self.addCleanup(srv.stop)
+        srv.add_user("lf@example.org", PASSWORD)
+        srv.start("lmtpd")
+        with smtplib.LMTP("127.0.0.1", srv.ports["lmtp"]) as l:
+            # One recipient: its reply is the DATA reply.
+            with self.assertRaises(smtplib.SMTPDataError) as cm:
+                l.sendmail("s@example.com", ["lf@example.org"], message(b"lost"))
+            self.assertEqual(cm.exception.smtp_code, 451)
+            l.sendmail("s@example.com", ["lf@example.org"], message(b"kept"))
+        boxes = json.loads(srv.covectl("mailbox", "list", "lf@example.org", "--json").stdout)
+        inbox = [b for b in boxes if b["name"] == "INBOX"]
+        self.assertEqual(inbox[0]["messages"], 1, boxes)
+        self.assertIn("lmtp: batch commit failed", srv.log_text("lmtpd"))
 
     def test_deliveries_acknowledged_after_a_shared_flush_nosync(self):
         self.check_deliveries("flush = group\n")
