@@ -10,7 +10,8 @@
 # ONLY=cove or ONLY=dovecot runs one side; LOADGEN=py uses the Python
 # generator, LOADGEN_CPU=1 prints its CPU time; PERF=1 records `perf record -g`
 # of the cove-lmtpd workers into $PERF_OUT (default /tmp/cove-lmtpd.perf);
-# LOG_LEVEL=debug KEEP_LOG=FILE keeps cove-lmtpd's log (group-commit sizes).
+# LOG_LEVEL=debug KEEP_LOG=FILE keeps cove-lmtpd's log (group-commit sizes);
+# FLUSH=group sets Cove's [store] flush (default: the config default, commit).
 set -eu
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
 BUILD=${BUILD:-$SRC/build/release}
@@ -47,6 +48,7 @@ cat > "$T/cove.conf" <<CONF
 engine = lmdb
 path = $T/store
 plugin_dir = $BUILD/plugins
+flush = ${FLUSH:-commit}
 [server]
 log_level = ${LOG_LEVEL:-warn}
 max_connections_per_ip = 0
