@@ -17,6 +17,23 @@
 
 /* ---- transactions ---- */
 
+/* The facade's handle around a new engine txn (nested in parent, or NULL). */
+static struct store_txn *txn_wrap(struct store *store, struct cove_store_txn *etxn, bool write,
+                                  struct store_txn *parent)
+{
+        struct pool *pool = pool_create("store txn", 2048);
+        struct store_txn *txn = pool_alloc(pool, sizeof(*txn));
+        txn->store = store;
+        txn->engine = etxn;
+        txn->pool = pool;
+        txn->write = write;
+        txn->parent = parent;
+        if (parent != NULL)
+                parent->has_child = true;
+        clock_gettime(CLOCK_MONOTONIC, &txn->started);
+        return txn;
+}
+
 enum cove_store_err store_txn_begin(struct store *store, bool write, struct store_txn **txn_r)
 {
         *txn_r = NULL;
@@ -25,14 +42,7 @@ enum cove_store_err store_txn_begin(struct store *store, bool write, struct stor
                 store->engine, write ? COVE_STORE_TXN_WRITE : COVE_STORE_TXN_READ, &etxn);
         if (err != COVE_STORE_OK)
                 return store_engine_fail(store, err, "begin transaction");
-        struct pool *pool = pool_create("store txn", 2048);
-        struct store_txn *txn = pool_alloc(pool, sizeof(*txn));
-        txn->store = store;
-        txn->engine = etxn;
-        txn->pool = pool;
-        txn->write = write;
-        clock_gettime(CLOCK_MONOTONIC, &txn->started);
-        *txn_r = txn;
+        *txn_r = txn_wrap(store, etxn, write, NULL);
         return COVE_STORE_OK;
 }
 
@@ -54,16 +64,7 @@ enum cove_store_err store_txn_begin_nested(struct store_txn *parent, struct stor
         enum cove_store_err err = store->ops->txn_begin_nested(parent->engine, &etxn);
         if (err != COVE_STORE_OK)
                 return store_engine_fail(store, err, "begin nested transaction");
-        struct pool *pool = pool_create("store txn", 2048);
-        struct store_txn *txn = pool_alloc(pool, sizeof(*txn));
-        txn->store = store;
-        txn->engine = etxn;
-        txn->pool = pool;
-        txn->write = true;
-        txn->parent = parent;
-        parent->has_child = true;
-        clock_gettime(CLOCK_MONOTONIC, &txn->started);
-        *txn_r = txn;
+        *txn_r = txn_wrap(store, etxn, true, parent);
         return COVE_STORE_OK;
 }
 

@@ -1,0 +1,171 @@
+/* test-write-batch.c - storage/write-batch.c on real stores and a libev
+ * loop: queued entries run together in one batch, never from inside
+ * enqueue, each in a transaction nested in the batch's; what they commit is
+ * stored (and visible) only once the batch commits; a cancelled entry never
+ * runs; a failed batch commit reaches every entry that ran and stores
+ * nothing; a failing entry undoes only its own changes.
+ */
+#include <criterion/criterion.h>
+#include <ev.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "group-commit.h"
+#include "log.h"
+#include "store.h"
+#include "test-store.h"
+#include "write-batch.h"
+
+static struct test_store *ts;
+static struct ev_loop *loop;
+static struct group_commit *gc;
+static struct write_batch *wb;
+static uint32_t inbox;
+
+struct probe {
+        struct write_batch_entry entry;
+        bool fail_own_work;     /* abort its own nested txn */
+        int runs, failures;
+        bool nested;            /* its txn was nested in a batch */
+        enum cove_store_err err;
+};
+
+static void start(const char *engine, const char *options)
+{
+        const char *error = NULL;
+        setenv("COVE_TEST_ENGINE", engine, 1);
+        setenv("COVE_TEST_STORE_OPTIONS", options, 1);
+        cr_assert_eq(test_store_create(&ts, &error), 0, "%s", error);
+        uint32_t user;
+        cr_assert_eq(test_store_user_add(ts->store, "wb@example.org", &user), COVE_STORE_OK);
+        inbox = test_store_mailbox_id(ts->store, user, "INBOX");
+        loop = ev_loop_new(EVFLAG_AUTO);
+        cr_assert_eq(group_commit_create(loop, ts->store, "test", STORE_FLUSH_ORDERED, &gc,
+                                         &error), 0, "%s", error);
+        wb = write_batch_create(loop, ts->store, "test", STORE_FLUSH_ORDERED);
+}
+
+static void setup_lmdb(void)
+{
+        start("lmdb", "path=%D/store");
+}
+
+/* Commits of the handle: 1 = the user's creation in start(), 2 = the
+   probe's nested txn, 3 = the batch itself (made to fail). */
+static void setup_commit_fail(void)
+{
+        start("fault", "fault_inner=lmdb|fault_commit_fail=3|path=%D/store");
+}
+
+static void teardown(void)
+{
+        write_batch_destroy(&wb);
+        group_commit_destroy(&gc);
+        ev_loop_destroy(loop);
+        test_store_destroy(&ts);
+        unsetenv("COVE_TEST_ENGINE");
+        unsetenv("COVE_TEST_STORE_OPTIONS");
+}
+
+static uint32_t messages(void)
+{
+        struct cove_store_mailbox mb;
+        cr_assert_eq(test_store_mailbox_get(ts->store, inbox, &mb), COVE_STORE_OK);
+        return mb.messages;
+}
+
+static void probe_run(struct write_batch_entry *entry)
+{
+        struct probe *p = container_of(entry, struct probe, entry);
+        static const char msg[] = "Subject: wb\r\n\r\nwb\r\n";
+        struct cove_store_part part = { msg, sizeof(msg) - 1 };
+        struct store_append app = { .parts = &part, .part_count = 1 };
+        struct cove_store_saved saved;
+        struct store_txn *txn;
+        p->runs++;
+        cr_assert(write_batch_running(wb));
+        cr_assert_eq(write_batch_begin(wb, &txn), COVE_STORE_OK);
+        p->nested = store_can_nest(ts->store);
+        cr_assert_eq(store_msg_append(txn, inbox, &app, &saved), COVE_STORE_OK);
+        if (p->fail_own_work)
+                store_txn_abort(&txn);
+        else
+                cr_assert_eq(store_txn_commit_as(&txn, STORE_FLUSH_ORDERED), COVE_STORE_OK);
+}
+
+static void probe_failed(struct write_batch_entry *entry, enum cove_store_err err)
+{
+        struct probe *p = container_of(entry, struct probe, entry);
+        p->failures++;
+        p->err = err;
+}
+
+static void run_until_batches(unsigned long long n)
+{
+        for (int i = 0; i < 2000 && write_batch_count(wb) < n; i++) {
+                ev_run(loop, EVRUN_NOWAIT);
+                if (write_batch_count(wb) < n)
+                        usleep(1000);
+        }
+        cr_assert_geq(write_batch_count(wb), n, "the batch never ran");
+}
+
+TestSuite(write_batch, .init = setup_lmdb, .fini = teardown);
+
+Test(write_batch, queued_entries_share_one_batch)
+{
+        struct probe a = { 0 }, b = { 0 }, c = { .fail_own_work = true };
+        write_batch_enqueue(wb, &a.entry, probe_run, probe_failed);
+        write_batch_enqueue(wb, &b.entry, probe_run, probe_failed);
+        write_batch_enqueue(wb, &c.entry, probe_run, probe_failed);
+        cr_assert_eq(a.runs + b.runs + c.runs, 0, "never from inside enqueue");
+        cr_assert(!write_batch_running(wb));
+        run_until_batches(1);
+        cr_assert_eq(write_batch_count(wb), 1, "one batch for all three");
+        cr_assert_eq(a.runs, 1);
+        cr_assert_eq(b.runs, 1);
+        cr_assert_eq(c.runs, 1);
+        cr_assert(a.nested, "LMDB nests: the entries ran inside the batch's txn");
+        cr_assert_eq(messages(), 2u, "the aborted entry's append was kept");
+        cr_assert_eq(a.failures + b.failures + c.failures, 0);
+        cr_assert(!a.entry.queued && !a.entry.ran);
+}
+
+Test(write_batch, cancelled_entry_never_runs)
+{
+        struct probe a = { 0 }, b = { 0 };
+        write_batch_enqueue(wb, &a.entry, probe_run, probe_failed);
+        write_batch_enqueue(wb, &b.entry, probe_run, probe_failed);
+        write_batch_cancel(wb, &b.entry);
+        write_batch_cancel(wb, &b.entry);   /* no-op */
+        run_until_batches(1);
+        cr_assert_eq(a.runs, 1);
+        cr_assert_eq(b.runs, 0);
+        cr_assert_eq(messages(), 1u);
+        /* The queue's tail survived the cancel of its last entry. */
+        struct probe c = { 0 };
+        write_batch_enqueue(wb, &c.entry, probe_run, probe_failed);
+        run_until_batches(2);
+        cr_assert_eq(c.runs, 1);
+}
+
+Test(write_batch, begin_outside_a_batch_is_a_txn_of_its_own)
+{
+        struct store_txn *txn;
+        cr_assert(!write_batch_running(wb));
+        cr_assert_eq(write_batch_begin(wb, &txn), COVE_STORE_OK);
+        cr_assert_eq(store_txn_commit(&txn), COVE_STORE_OK);
+}
+
+TestSuite(write_batch_fail, .init = setup_commit_fail, .fini = teardown);
+
+Test(write_batch_fail, failed_batch_commit_reaches_every_entry)
+{
+        struct probe a = { 0 };
+        write_batch_enqueue(wb, &a.entry, probe_run, probe_failed);
+        run_until_batches(1);
+        cr_assert_eq(a.runs, 1);
+        cr_assert_eq(a.failures, 1);
+        cr_assert_eq(a.err, COVE_STORE_TEMP);
+        cr_assert_eq(messages(), 0u, "a failed batch stored something");
+}
