@@ -115,7 +115,10 @@ void imap_view_claim_recent(struct imap_session *session, uint32_t seen_recent_u
 
         if (!view->claims_recent || seen_recent_uid >= view->uidnext)
                 return;
-        enum cove_store_err err = store_txn_begin(store, true, &txn);
+        /* Through the write batch: inside a running batch (a batched command's
+           reply syncs the view) a write txn of its own would wait for the
+           writer lock this thread already holds. */
+        enum cove_store_err err = write_batch_begin(session->daemon->batch, &txn);
         if (err == COVE_STORE_OK) {
                 err = store_mailbox_advance_recent(txn, view->mailbox_id, view->uidnext, &old);
                 /* No reply waits on this: a \Recent claim lost to a crash

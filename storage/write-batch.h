@@ -60,7 +60,10 @@ bool write_batch_running(const struct write_batch *wb);
 
 /* A write txn for the running entry: nested in the batch's transaction when
    there is one, else a transaction of its own (commit it with the batch's
-   mode). Commit or abort it before run() returns. */
+   mode). Commit or abort it before run() returns. Every write txn of the
+   loop's thread must begin here: while a batch runs, the thread holds the
+   engine's writer lock, and a second top-level write txn would wait for
+   itself. */
 enum cove_store_err write_batch_begin(struct write_batch *wb, struct store_txn **txn_r);
 
 /* Batches committed since create (for tests and debug logs). */

@@ -94,6 +94,21 @@ class GroupCommit(unittest.TestCase):
         self.assertEqual(sum(batches), CLIENTS * 50, "every write command ran in a batch")
         self.assertGreater(max(batches), 1, "no batch ever held two sessions' commands")
 
+    def test_failed_write_command_syncs_new_mail_inside_the_batch(self):
+        """A write command that fails (nothing to flush) answers from inside
+        the write batch; the view sync before its reply finds new mail and
+        claims it \\Recent, which must nest in the batch (a write txn of
+        its own would wait for the batch's writer lock forever)."""
+        self.srv.start("imapd")
+        c = login(self.srv.ports["imap"], self.users[0])
+        self.addCleanup(c.close)
+        self.srv.deliver(self.users[0], message(b"arrived"))
+        reply = c.cmd(b"a", b"CREATE INBOX")
+        self.assertTrue(reply[-1].startswith(b"a NO"), reply)
+        self.assertIn(b"* 1 EXISTS", reply)
+        self.assertIn(b"* 1 RECENT", reply)
+        self.assertTrue(c.cmd(b"b", b"NOOP")[-1].startswith(b"b OK"))
+
     def test_pipelined_writes_answer_in_order(self):
         self.srv.start("imapd")
         c = login(self.srv.ports["imap"], self.users[0])
