@@ -10,6 +10,7 @@ import json
 import os
 import re
 import smtplib
+import socket
 import signal
 import threading
 import time
@@ -165,7 +166,19 @@ class GroupCommit(unittest.TestCase):
         proc.wait(10)
         del self.srv.procs["imapd"]
         self.assertGreater(sum(len(v) for v in acked.values()), 0, "nothing was acknowledged")
+        # Nothing of the killed daemon may still listen, or the restarted one
+        # could not bind and the checks below would talk to a ghost.
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", self.srv.ports["imap"]), 0.2).close()
+                time.sleep(0.05)
+            except OSError:
+                break
+        else:
+            self.fail("the killed daemon's port still accepts connections")
         self.srv.start("imapd")
+        self.assertIsNone(self.srv.procs["imapd"].poll(), self.srv.log_text("imapd"))
         for user, uids in acked.items():
             c = login(self.srv.ports["imap"], user)
             lines = c.cmd(b"u", b"UID SEARCH ALL")
