@@ -1,9 +1,10 @@
 /* group-commit.h - one store flush shared by every change a worker committed
  * before it, so that a front-end acknowledges many clients' changes for the
- * price of one disk flush and its event loop never waits for the disk.
+ * price of one disk flush, run off the event loop.
  *
  * Changes are committed without a full flush (store_txn_commit_as with the
- * queue's mode) and the caller queues a waiter. Before the loop next sleeps, after every
+ * queue's mode; usually as one write batch, write-batch.h) and the caller
+ * queues a waiter. Before the loop next sleeps, after every
  * connection with input ready has had its turn, one flush is started for
  * everything queued; when it has returned, each waiter is told the result
  * from the loop, and only then may the caller acknowledge (LMTP 250, IMAP
