@@ -45,7 +45,7 @@ static const struct loader_op mandatory_ops[] = {
 };
 
 /* Optional ops standing alone (may be NULL): sync, stats,
-   mailbox_advance_recent. */
+   mailbox_advance_recent, sync_concurrent, txn_begin_nested. */
 
 /* Optional ops that only make sense together: all set or all NULL. */
 static const struct loader_op lock_group[] = {
@@ -54,14 +54,17 @@ static const struct loader_op lock_group[] = {
 static const struct loader_op notify_group[] = {
         OP(notify_publish), OP(notify_watch), OP(notify_drain), OP(notify_unwatch),
 };
+static const struct loader_op handoff_group[] = {
+        OP(txn_begin_handoff), OP(txn_commit_handoff),
+};
 
 /* Bytes of struct cove_store_ops that a plugin of ABI 1.<minor> must provide;
    index = minor. Append a row when a minor version appends members. */
 static const size_t ops_size_for_minor[] = {
         /* 1.0: everything up to and including mailbox_advance_recent */
         offsetof(struct cove_store_ops, mailbox_advance_recent) + sizeof(void (*)(void)),
-        /* 1.1: sync_concurrent, txn_begin_nested */
-        offsetof(struct cove_store_ops, txn_begin_nested) + sizeof(void (*)(void)),
+        /* 1.1: sync_concurrent, txn_begin_nested, txn_begin/commit_handoff */
+        offsetof(struct cove_store_ops, txn_commit_handoff) + sizeof(void (*)(void)),
 };
 
 bool loader_engine_name_valid(const char *engine)
@@ -144,6 +147,8 @@ static const char *check_ops(struct pool *pool, const struct cove_store_ops *the
         const char *why = check_group(pool, ours, lock_group, N_ELEMENTS(lock_group));
         if (why == NULL)
                 why = check_group(pool, ours, notify_group, N_ELEMENTS(notify_group));
+        if (why == NULL)
+                why = check_group(pool, ours, handoff_group, N_ELEMENTS(handoff_group));
         return why;
 }
 

@@ -217,6 +217,50 @@ void store_txn_abort(struct store_txn **txnp)
         txn_free(txnp);
 }
 
+bool store_can_handoff(const struct store *store)
+{
+        return store->ops->txn_begin_handoff != NULL && store->ops->txn_begin_nested != NULL;
+}
+
+enum cove_store_err store_handoff_begin(struct store *store, struct cove_store_txn **etxn_r,
+                                        char *errbuf, size_t errlen)
+{
+        errbuf[0] = '\0';
+        return store->ops->txn_begin_handoff(store->engine, etxn_r, errbuf, errlen);
+}
+
+enum cove_store_err store_handoff_commit(struct store *store, struct cove_store_txn **etxn,
+                                         char *errbuf, size_t errlen)
+{
+        errbuf[0] = '\0';
+        return store->ops->txn_commit_handoff(etxn, errbuf, errlen);
+}
+
+struct store_txn *store_handoff_adopt(struct store *store, struct cove_store_txn *etxn)
+{
+        return txn_wrap(store, etxn, true, NULL);
+}
+
+struct cove_store_txn *store_handoff_release(struct store_txn *txn)
+{
+        COVE_ASSERT(!txn->has_child);
+        struct cove_store_txn *etxn = txn->engine;
+        txn->engine = NULL;
+        return etxn;
+}
+
+void store_handoff_end(struct store_txn **txnp, enum cove_store_err result)
+{
+        struct store_txn *txn = *txnp;
+        COVE_ASSERT(txn->engine == NULL);
+        if (result == COVE_STORE_OK) {
+                for (size_t i = 0; i < txn->touched_count; i++)
+                        publish(txn->store, txn->touched[i], txn->pool);
+        }
+        txn_trace(txn, "commit", result);
+        txn_free(txnp);
+}
+
 enum cove_store_err store_sync(struct store *store)
 {
         /* Without sync the engine flushed at every commit already. */

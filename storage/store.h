@@ -96,6 +96,23 @@ bool store_can_nest(const struct store *store);
 enum cove_store_err store_txn_begin_nested(struct store_txn *parent,
                                            struct store_txn **txn_r);
 
+/* Handoff transactions (engines with txn_begin_handoff): a top-level write
+   txn begun and committed on a helper thread while this thread nests its
+   work in it (write-batch.c). On the helper: store_handoff_begin(),
+   store_handoff_commit(); neither touches the handle's error text (errbuf
+   gets it). On this thread: store_handoff_adopt() wraps the engine txn as a
+   parent for store_txn_begin_nested(); store_handoff_release() takes the
+   engine txn back for the commit; store_handoff_end() then publishes (when
+   the commit succeeded), releases the guards and frees the wrapper. */
+bool store_can_handoff(const struct store *store);
+enum cove_store_err store_handoff_begin(struct store *store, struct cove_store_txn **etxn_r,
+                                        char *errbuf, size_t errlen);
+enum cove_store_err store_handoff_commit(struct store *store, struct cove_store_txn **etxn,
+                                         char *errbuf, size_t errlen);
+struct store_txn *store_handoff_adopt(struct store *store, struct cove_store_txn *etxn);
+struct cove_store_txn *store_handoff_release(struct store_txn *txn);
+void store_handoff_end(struct store_txn **txn, enum cove_store_err result);
+
 /* True when the engine offers sync_concurrent: store_sync_concurrent() may
    then run on a second thread while this one keeps using the handle. */
 bool store_can_sync_concurrently(const struct store *store);

@@ -166,6 +166,8 @@ static enum cove_store_err format_check(struct cove_store_txn *txn)
         return COVE_STORE_OK;
 }
 
+static void count_leave(struct cove_store *store, bool map_full, uint64_t need);
+
 static enum cove_store_err dbs_open(struct cove_store *store, bool create)
 {
         struct cove_store_txn *txn;
@@ -194,7 +196,7 @@ static enum cove_store_err dbs_open(struct cove_store *store, bool create)
         /* Committing (even a read txn) makes the dbi handles permanent. */
         int rc = mdb_txn_commit(txn->txn);
         txn->txn = NULL;
-        store->active_txns--;
+        count_leave(store, false, 0);
         lmdb_arena_free(&txn->arena);
         free(txn);
         if (rc != 0)
@@ -217,6 +219,7 @@ enum cove_store_err lmdb_store_open(const struct cove_store_host *host,
         }
         store->host = host;
         store->pid = getpid();
+        pthread_mutex_init(&store->count_lock, NULL);
         err = lmdb_options_parse(store, conf, &store->opts);
         if (err == COVE_STORE_OK)
                 err = check_dir(store, conf->create);
@@ -252,6 +255,7 @@ void lmdb_store_close(struct cove_store **storep)
         if (store->env != NULL && getpid() == store->pid)
                 mdb_env_close(store->env);
         lmdb_options_free(&store->opts);
+        pthread_mutex_destroy(&store->count_lock);
         free(store->zbuf);
         free(store);
 }
@@ -261,13 +265,16 @@ const char *lmdb_store_last_error(struct cove_store *store)
         return store->error[0] != '\0' ? store->error : "no error";
 }
 
-/* ---- map growth ---- */
+/* ---- map growth and the txn count ----
+   mdb_env_set_mapsize() is only safe with no txn of this process alive.
+   active_txns counts txns alive *or beginning*, always under count_lock, so
+   that a handoff txn beginning or ending on another thread (txn_begin_handoff)
+   never races a growth decision. Growth itself also happens under the lock. */
 
-static void map_apply_growth(struct cove_store *store)
+static void growth_apply_locked(struct cove_store *store)
 {
         if (store->grow_to == 0 || store->active_txns != 0)
                 return;
-        /* Only safe with no txn of this process alive: LMDB remaps. */
         int rc = mdb_env_set_mapsize(store->env, store->grow_to);
         char msg[128];
         snprintf(msg, sizeof(msg), "map size grown to %" PRIu64 " bytes%s", store->grow_to,
@@ -277,7 +284,7 @@ static void map_apply_growth(struct cove_store *store)
 }
 
 /* Plans a larger map: at least double, and room for `need` more bytes. */
-static void map_plan_growth(struct cove_store *store, uint64_t need)
+static void growth_plan_locked(struct cove_store *store, uint64_t need)
 {
         MDB_envinfo info;
 
@@ -288,32 +295,59 @@ static void map_plan_growth(struct cove_store *store, uint64_t need)
                 want = cur + need * 2 + (1u << 20);
         if (want > store->grow_to)
                 store->grow_to = want;
-        map_apply_growth(store);
 }
 
 /* Grows ahead of need when the high-water mark passes 3/4 of the map, so
-   most writers never see MAP_FULL. */
-static void map_check_headroom(struct cove_store *store)
+   most writers never see MAP_FULL. No txn may be alive. */
+static void headroom_check_locked(struct cove_store *store)
 {
         MDB_envinfo info;
         MDB_stat st;
 
-        if (store->active_txns != 0 || mdb_env_info(store->env, &info) != 0 ||
-            mdb_env_stat(store->env, &st) != 0)
+        if (mdb_env_info(store->env, &info) != 0 || mdb_env_stat(store->env, &st) != 0)
                 return;
         uint64_t used = ((uint64_t)info.me_last_pgno + 1) * st.ms_psize;
         if (used > info.me_mapsize / 4 * 3)
-                map_plan_growth(store, 0);
+                growth_plan_locked(store, 0);
 }
 
+/* A txn is about to begin: pending growth first when none is alive. */
+static void count_enter(struct cove_store *store, bool write)
+{
+        pthread_mutex_lock(&store->count_lock);
+        if (store->active_txns == 0) {
+                if (write)
+                        headroom_check_locked(store);
+                growth_apply_locked(store);
+        }
+        store->active_txns++;
+        pthread_mutex_unlock(&store->count_lock);
+}
+
+/* A txn ended (or failed to begin); map_full: it needed more map. */
+static void count_leave(struct cove_store *store, bool map_full, uint64_t need)
+{
+        pthread_mutex_lock(&store->count_lock);
+        store->active_txns--;
+        if (map_full)
+                growth_plan_locked(store, need);
+        growth_apply_locked(store);
+        pthread_mutex_unlock(&store->count_lock);
+}
+
+/* Begins a top-level LMDB txn; the caller has counted it (count_enter). */
 static int begin_raw(struct cove_store *store, unsigned mdb_flags, MDB_txn **txn_r)
 {
         int rc = mdb_txn_begin(store->env, NULL, mdb_flags, txn_r);
 
-        if (rc == MDB_MAP_RESIZED && store->active_txns == 0) {
-                /* Another process grew the map: adopt its size and retry. */
-                rc = mdb_env_set_mapsize(store->env, 0);
-                if (rc == 0)
+        if (rc == MDB_MAP_RESIZED) {
+                /* Another process grew the map: adopt its size and retry,
+                   if no other txn of ours is alive or beginning. */
+                pthread_mutex_lock(&store->count_lock);
+                bool alone = store->active_txns == 1;
+                int rs = alone ? mdb_env_set_mapsize(store->env, 0) : MDB_MAP_RESIZED;
+                pthread_mutex_unlock(&store->count_lock);
+                if (rs == 0)
                         rc = mdb_txn_begin(store->env, NULL, mdb_flags, txn_r);
         }
         if (rc == MDB_READERS_FULL) {
@@ -361,18 +395,69 @@ enum cove_store_err lmdb_txn_begin(struct cove_store *store, unsigned flags,
         *txn_r = NULL;
         if (check_pid(store) != COVE_STORE_OK)
                 return COVE_STORE_INTERNAL;
-        map_apply_growth(store);
-        if (write)
-                map_check_headroom(store);
+        count_enter(store, write);
         int rc = begin_raw(store, write ? 0 : MDB_RDONLY, &raw);
-        if (rc != 0)
+        if (rc != 0) {
+                count_leave(store, false, 0);
                 return lmdb_error(store, map_rc_begin(rc), "lmdb: begin transaction: %s",
                                   mdb_strerror(rc));
+        }
         struct cove_store_txn *txn = lmdb_xmalloc(sizeof(*txn));
         *txn = (struct cove_store_txn){ .store = store, .txn = raw, .write = write };
-        store->active_txns++;
         *txn_r = txn;
         return COVE_STORE_OK;
+}
+
+/* The batch's top-level write txn, begun and committed on the flush thread
+   while the loop's thread uses the handle: only count_lock'd state and
+   LMDB itself are touched here, and errors go to errbuf, never to the
+   handle's error text. A full (durable) commit: no env flag is toggled. */
+enum cove_store_err lmdb_txn_begin_handoff(struct cove_store *store,
+                                           struct cove_store_txn **txn_r, char *errbuf,
+                                           size_t errlen)
+{
+        MDB_txn *raw;
+
+        *txn_r = NULL;
+        count_enter(store, true);
+        int rc = begin_raw(store, 0, &raw);
+        if (rc != 0) {
+                count_leave(store, false, 0);
+                snprintf(errbuf, errlen, "lmdb: begin transaction: %s", mdb_strerror(rc));
+                return map_rc_begin(rc);
+        }
+        struct cove_store_txn *txn = lmdb_xmalloc(sizeof(*txn));
+        *txn = (struct cove_store_txn){ .store = store, .txn = raw, .write = true,
+                                        .handoff = true };
+        *txn_r = txn;
+        return COVE_STORE_OK;
+}
+
+enum cove_store_err lmdb_txn_commit_handoff(struct cove_store_txn **txnp, char *errbuf,
+                                            size_t errlen)
+{
+        struct cove_store_txn *txn = *txnp;
+        struct cove_store *store = txn->store;
+        enum cove_store_err err = COVE_STORE_OK;
+
+        *txnp = NULL;
+        if (txn->failed) {
+                mdb_txn_abort(txn->txn);
+                err = txn->fail_err == COVE_STORE_TEMP ? COVE_STORE_TEMP : COVE_STORE_INTERNAL;
+                snprintf(errbuf, errlen, "lmdb: a write in the transaction failed");
+        } else {
+                int rc = mdb_txn_commit(txn->txn);
+                if (rc != 0) {
+                        err = rc == MDB_MAP_FULL || rc == ENOSPC ? COVE_STORE_TEMP
+                                                                 : COVE_STORE_INTERNAL;
+                        txn->map_full = txn->map_full || rc == MDB_MAP_FULL;
+                        snprintf(errbuf, errlen, "lmdb: commit: %s", mdb_strerror(rc));
+                }
+        }
+        count_leave(store, txn->map_full, txn->need_hint);
+        lmdb_arena_free(&txn->arena);
+        free(txn);
+        return err;
 }
 
 /* LMDB nests write txns natively: the child's pages join the parent's at
@@ -388,14 +473,16 @@ enum cove_store_err lmdb_txn_begin_nested(struct cove_store_txn *parent,
                 return lmdb_error(store, COVE_STORE_INTERNAL,
                                   "lmdb: nested transaction in a %s parent",
                                   parent->write ? "failed" : "read-only");
+        count_enter(store, false);
         int rc = mdb_txn_begin(store->env, parent->txn, 0, &raw);
-        if (rc != 0)
+        if (rc != 0) {
+                count_leave(store, false, 0);
                 return lmdb_error(store, map_rc_begin(rc), "lmdb: begin nested transaction: %s",
                                   mdb_strerror(rc));
+        }
         struct cove_store_txn *txn = lmdb_xmalloc(sizeof(*txn));
         *txn = (struct cove_store_txn){ .store = store, .txn = raw, .write = true,
                                         .parent = parent };
-        store->active_txns++;
         *txn_r = txn;
         return COVE_STORE_OK;
 }
@@ -408,16 +495,15 @@ static void txn_finish(struct cove_store_txn *txn)
         if (txn->iters != 0)
                 store_log(store, COVE_STORE_LOG_ERROR,
                           "transaction ended with iterators still open");
-        store->active_txns--;
+        bool grow = txn->map_full;
         if (txn->map_full && txn->parent != NULL) {
                 /* The map can only grow once the top-level txn has ended. */
                 txn->parent->map_full = true;
                 if (txn->need_hint > txn->parent->need_hint)
                         txn->parent->need_hint = txn->need_hint;
-        } else if (txn->map_full) {
-                map_plan_growth(store, txn->need_hint);
+                grow = false;
         }
-        map_apply_growth(store);
+        count_leave(store, grow, txn->need_hint);
         lmdb_arena_free(&txn->arena);
         free(txn);
 }
@@ -502,12 +588,13 @@ enum cove_store_err lmdb_raw_read_begin(struct cove_store *store, MDB_txn **txn_
 {
         if (check_pid(store) != COVE_STORE_OK)
                 return COVE_STORE_INTERNAL;
-        map_apply_growth(store);
+        count_enter(store, false);
         int rc = begin_raw(store, MDB_RDONLY, txn_r);
-        if (rc != 0)
+        if (rc != 0) {
+                count_leave(store, false, 0);
                 return lmdb_error(store, map_rc_begin(rc), "lmdb: begin read: %s",
                                   mdb_strerror(rc));
-        store->active_txns++;
+        }
         return COVE_STORE_OK;
 }
 
@@ -517,6 +604,5 @@ void lmdb_raw_read_end(struct cove_store *store, MDB_txn **txn)
                 return;
         mdb_txn_abort(*txn);
         *txn = NULL;
-        store->active_txns--;
-        map_apply_growth(store);
+        count_leave(store, false, 0);
 }

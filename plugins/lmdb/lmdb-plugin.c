@@ -39,6 +39,8 @@ static const struct cove_store_ops lmdb_ops = {
         .mailbox_advance_recent = lmdb_mailbox_advance_recent,
         .sync_concurrent = lmdb_store_sync_concurrent,
         .txn_begin_nested = lmdb_txn_begin_nested,
+        .txn_begin_handoff = lmdb_txn_begin_handoff,
+        .txn_commit_handoff = lmdb_txn_commit_handoff,
         .mailbox_iter_init = lmdb_mailbox_iter_init,
         .mailbox_iter_next = lmdb_mailbox_iter_next,
 

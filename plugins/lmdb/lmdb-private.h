@@ -9,6 +9,7 @@
 #define COVE_LMDB_PRIVATE_H
 
 #include <lmdb.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -135,7 +136,10 @@ struct cove_store {
         int data_fd;                /* the env's data file (sync_concurrent) */
         MDB_dbi dbi[LMDB_DB_COUNT];
         pid_t pid;                  /* the process that opened the env */
-        unsigned active_txns;       /* LMDB txns alive in this handle */
+        /* Under count_lock: a handoff txn (txn_begin_handoff) begins and
+           commits on a second thread while this one uses the handle. */
+        pthread_mutex_t count_lock;
+        unsigned active_txns;       /* LMDB txns alive (or beginning) in this handle */
         uint64_t grow_to;           /* pending map size (0: none) */
         uint8_t *zbuf;              /* compression scratch, compressBound(chunk) */
         size_t zbuf_size;
@@ -147,6 +151,7 @@ struct cove_store_txn {
         MDB_txn *txn;
         bool write;
         struct cove_store_txn *parent;   /* nested: the txn it commits into */
+        bool handoff;               /* txn_begin_handoff: ends on its own thread */
         bool failed;                /* a write failed: commit discards */
         bool map_full;              /* ...because the map was full: grow at the end */
         enum cove_store_err fail_err;
@@ -250,6 +255,11 @@ void lmdb_txn_abort(struct cove_store_txn **txn);
 enum cove_store_err lmdb_store_sync(struct cove_store *store);
 enum cove_store_err lmdb_txn_begin_nested(struct cove_store_txn *parent,
                                           struct cove_store_txn **txn_r);
+enum cove_store_err lmdb_txn_begin_handoff(struct cove_store *store,
+                                           struct cove_store_txn **txn_r, char *errbuf,
+                                           size_t errlen);
+enum cove_store_err lmdb_txn_commit_handoff(struct cove_store_txn **txnp, char *errbuf,
+                                            size_t errlen);
 enum cove_store_err lmdb_store_sync_concurrent(struct cove_store *store, char *errbuf,
                                                size_t errlen);
 /* A short read txn for streams: begins (handling MAP_RESIZED) / ends. */

@@ -308,6 +308,48 @@ static enum cove_store_err fault_txn_begin_nested(struct cove_store_txn *parent,
         return COVE_STORE_OK;
 }
 
+/* Handoff txns (another thread): counted like the others; an injected
+   commit failure aborts the inner txn on this same thread. */
+static enum cove_store_err fault_txn_begin_handoff(struct cove_store *fs,
+                                                   struct cove_store_txn **txn_r, char *errbuf,
+                                                   size_t errlen)
+{
+        struct cove_store_txn *txn = calloc(1, sizeof(*txn));
+        *txn_r = NULL;
+        if (txn == NULL) {
+                snprintf(errbuf, errlen, "out of memory");
+                return COVE_STORE_TEMP;
+        }
+        enum cove_store_err err = fs->inner->txn_begin_handoff(fs->inner_store, &txn->inner,
+                                                               errbuf, errlen);
+        if (err != COVE_STORE_OK) {
+                free(txn);
+                return err;
+        }
+        txn->fs = fs;
+        txn->write = true;
+        *txn_r = txn;
+        return COVE_STORE_OK;
+}
+
+static enum cove_store_err fault_txn_commit_handoff(struct cove_store_txn **txnp, char *errbuf,
+                                                    size_t errlen)
+{
+        struct cove_store_txn *txn = *txnp;
+        struct cove_store *fs = txn->fs;
+        enum cove_store_err err;
+        *txnp = NULL;
+        if (++fs->commits == fs->commit_fail_at) {
+                fs->inner->txn_abort(&txn->inner);
+                snprintf(errbuf, errlen, "injected failure of commit #%lu", fs->commits);
+                err = COVE_STORE_TEMP;
+        } else {
+                err = fs->inner->txn_commit_handoff(&txn->inner, errbuf, errlen);
+        }
+        free(txn);
+        return err;
+}
+
 static enum cove_store_err fault_txn_commit(struct cove_store_txn **txnp, unsigned flags)
 {
         struct cove_store_txn *txn = *txnp;
@@ -733,6 +775,8 @@ static const struct cove_store_ops fault_ops = {
         .txn_abort = fault_txn_abort,
         .sync = fault_sync,
         .txn_begin_nested = fault_txn_begin_nested,
+        .txn_begin_handoff = fault_txn_begin_handoff,
+        .txn_commit_handoff = fault_txn_commit_handoff,
 #ifndef FAULT_SERIAL
         .sync_concurrent = fault_sync_concurrent,
 #endif

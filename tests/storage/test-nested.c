@@ -3,10 +3,12 @@
  * reach the store only when the parent commits; an aborted child, or one
  * whose write failed, leaves the parent as it was; aborting the parent
  * drops every child; users are notified at the parent's commit, not the
- * child's. Engines without nesting skip these cases.
+ * child's; a handoff txn is begun and committed on another thread while
+ * this one nests in it and reads. Engines without them skip these cases.
  */
 #include <errno.h>
 #include <poll.h>
+#include <pthread.h>
 
 #include "conformance.h"
 
@@ -147,4 +149,68 @@ Test(nested, users_are_notified_when_the_parent_commits)
         ct_assert_ok(store_txn_commit(&parent));
         cr_assert(readable(fd), "not notified at the parent's commit");
         store_watch_stop(&watch);
+}
+
+/* ---- handoff: the batch's top-level txn lives on another thread ---- */
+
+struct handoff_job {
+        bool commit;                    /* false: begin */
+        struct cove_store_txn *etxn;
+        enum cove_store_err err;
+        char error[256];
+};
+
+static void *handoff_thread(void *arg)
+{
+        struct handoff_job *job = arg;
+        job->err = job->commit
+                ? store_handoff_commit(ts->store, &job->etxn, job->error, sizeof(job->error))
+                : store_handoff_begin(ts->store, &job->etxn, job->error, sizeof(job->error));
+        return NULL;
+}
+
+/* Runs one handoff call on a thread of its own and waits for it. */
+static void handoff_on_thread(struct handoff_job *job)
+{
+        pthread_t t;
+        cr_assert_eq(pthread_create(&t, NULL, handoff_thread, job), 0);
+        cr_assert_eq(pthread_join(t, NULL), 0);
+        cr_assert_eq(job->err, COVE_STORE_OK, "%s", job->error);
+}
+
+Test(nested, handoff_txn_begun_and_committed_on_another_thread)
+{
+        if (!store_can_handoff(ts->store))
+                cr_skip_test("engine has no handoff transactions");
+        uint32_t user = ct_user_add("nest@example.org");
+        uint32_t inbox = ct_mailbox(user, "INBOX");
+        struct store_watch *watch = NULL;
+        ct_assert_ok(store_watch_start(ts->store, user, &watch));
+        store_watch_drain(watch);
+
+        struct handoff_job begin = { .commit = false };
+        handoff_on_thread(&begin);
+        struct store_txn *parent = store_handoff_adopt(ts->store, begin.etxn);
+        struct store_txn *child = NULL;
+        struct cove_store_saved a, b;
+        ct_assert_ok(store_txn_begin_nested(parent, &child));
+        append_in(child, inbox, &a);
+        ct_assert_ok(store_txn_commit(&child));
+        ct_assert_ok(store_txn_begin_nested(parent, &child));
+        append_in(child, inbox, &b);
+        store_txn_abort(&child);
+        /* Reads on this thread meanwhile see the state before the parent. */
+        cr_assert_eq(ct_mailbox_get(inbox).messages, 0u);
+
+        struct handoff_job commit = { .commit = true,
+                                      .etxn = store_handoff_release(parent) };
+        handoff_on_thread(&commit);
+        cr_assert(!readable(store_watch_fd(watch)), "notified before the end on this thread");
+        store_handoff_end(&parent, commit.err);
+        cr_assert_null(parent);
+        cr_assert(readable(store_watch_fd(watch)), "not notified at the end");
+        store_watch_stop(&watch);
+        ct_reopen();
+        cr_assert_eq(ct_mailbox_get(inbox).messages, 1u);
+        ct_assert_body(inbox, a.uid, msg, sizeof(msg) - 1);
 }

@@ -544,6 +544,26 @@ struct cove_store_ops {
         enum cove_store_err (*txn_begin_nested)(struct cove_store_txn *parent,
                                                 struct cove_store_txn **txn_r);
 
+        /** optional, both or neither: a top-level write transaction begun
+         * and committed on a second thread ("handoff") while the first
+         * thread keeps using the handle: read transactions, streams,
+         * iterators, and nested transactions of this one (never while the
+         * second thread is inside one of these two calls). The first thread
+         * begins no other top-level write transaction meanwhile. Both calls
+         * run on the same thread, touch no handle state a concurrent call
+         * changes, and report failure through errbuf (one line, errlen
+         * bytes), never last_error. The commit is durable when it returns
+         * OK; a handoff txn is always committed, never aborted (a failed
+         * write in it makes the commit fail and discards everything). Lets
+         * a front-end put its event loop's writes into one transaction
+         * whose disk flush runs on another thread.
+         * @return OK, TEMP, INTERNAL */
+        enum cove_store_err (*txn_begin_handoff)(struct cove_store *store,
+                                                 struct cove_store_txn **txn_r, char *errbuf,
+                                                 size_t errlen);
+        enum cove_store_err (*txn_commit_handoff)(struct cove_store_txn **txn, char *errbuf,
+                                                  size_t errlen);
+
         /* ABI 1.2+: append new members here only. */
 };
 

@@ -88,7 +88,7 @@ Test(loader, struct_size_too_small)
                 pool, "cove.conf:3: [store] engine: " FIX "/cove_store_short_struct.so: "
                 "struct_size %zu too small for ABI 1.1 (needs %zu)",
                 offsetof(struct cove_store_ops, msg_append),
-                offsetof(struct cove_store_ops, txn_begin_nested) + sizeof(void (*)(void)));
+                offsetof(struct cove_store_ops, txn_commit_handoff) + sizeof(void (*)(void)));
         cr_assert_str_eq(error, want);
 }
 
