@@ -44,8 +44,13 @@ static int imapd_worker_init(struct worker *worker, void *context, const char **
                 store_close(&d->store);
                 return -1;
         }
-        d->batch = write_batch_create(worker_loop(worker), d->store, "imap",
-                                      group_commit_mode(d->commit));
+        if (write_batch_create(worker_loop(worker), d->store, "imap", d->commit, &d->batch,
+                               error_r) < 0) {
+                offload_pool_destroy(&d->offload);
+                group_commit_destroy(&d->commit);
+                store_close(&d->store);
+                return -1;
+        }
         if (d->salt_key == NULL)
                 log_warn("no [server] state_dir: SCRAM fake salts use no installation "
                          "secret");

@@ -44,8 +44,12 @@ static int lmtp_worker_init(struct worker *worker, void *context, const char **e
                 store_close(&server->store);
                 return -1;
         }
-        server->batch = write_batch_create(worker_loop(worker), server->store, "lmtp",
-                                           group_commit_mode(server->commit));
+        if (write_batch_create(worker_loop(worker), server->store, "lmtp", server->commit,
+                               &server->batch, error_r) < 0) {
+                group_commit_destroy(&server->commit);
+                store_close(&server->store);
+                return -1;
+        }
         return 0;
 }
 

@@ -35,6 +35,7 @@ struct group_commit {
         ev_async async;
         struct waiter_list pending;      /* committed, waiting for a flush to start */
         struct waiter_list inflight;     /* covered by the running flush */
+        struct waiter_list claimed;      /* covered by a durable commit (claim) */
         bool noted;                      /* an unwaited NOSYNC commit needs a flush */
         bool flushing;                   /* a flush has started and not been answered */
         unsigned long long flushes, waiters;
@@ -210,6 +211,7 @@ int group_commit_create(struct ev_loop *loop, struct store *store, const char *n
         gc->threaded = gc->deferred && store_can_sync_concurrently(store);
         list_init(&gc->pending);
         list_init(&gc->inflight);
+        list_init(&gc->claimed);
         pthread_mutex_init(&gc->lock, NULL);
         pthread_cond_init(&gc->cond, NULL);
         if (gc->threaded) {
@@ -256,9 +258,11 @@ void group_commit_destroy(struct group_commit **gcp)
         }
         flush_end(gc);
         COVE_ASSERT(!gc->flushing);
-        if (gc->pending.head != NULL || gc->noted) {
+        if (gc->pending.head != NULL || gc->noted || gc->claimed.head != NULL) {
                 /* Committed while the last flush ran: flush here. */
-                list_run(&gc->pending, store_sync(gc->store));
+                enum cove_store_err err = store_sync(gc->store);
+                list_run(&gc->claimed, err);
+                list_run(&gc->pending, err);
         }
         ev_ref(gc->loop);
         ev_prepare_stop(gc->loop, &gc->prepare);
@@ -300,10 +304,37 @@ void group_commit_cancel(struct group_commit *gc, struct group_commit_waiter *wa
 {
         if (!waiter->queued)
                 return;
-        if (!list_remove(&gc->pending, waiter))
-                list_remove(&gc->inflight, waiter);
+        if (!list_remove(&gc->pending, waiter) && !list_remove(&gc->inflight, waiter))
+                list_remove(&gc->claimed, waiter);
         waiter->queued = false;
         waiter->next = NULL;
+}
+
+void group_commit_claim(struct group_commit *gc)
+{
+        COVE_ASSERT(gc->claimed.head == NULL);
+        gc->claimed = gc->pending;
+        if (gc->claimed.head == NULL)
+                list_init(&gc->claimed);
+        list_init(&gc->pending);
+        gc->noted = false;
+}
+
+void group_commit_claim_end(struct group_commit *gc, enum cove_store_err err)
+{
+        if (err == COVE_STORE_OK) {
+                unsigned n = list_run(&gc->claimed, COVE_STORE_OK);
+                gc->waiters += n;
+                log_debug("%s: durable commit acknowledged=%u", gc->name, n);
+                return;
+        }
+        /* The commit failed: what they committed still needs a flush. */
+        while (gc->claimed.head != NULL) {
+                struct group_commit_waiter *w = gc->claimed.head;
+                gc->claimed.head = w->next;
+                list_push(&gc->pending, w);
+        }
+        list_init(&gc->claimed);
 }
 
 unsigned long long group_commit_flushes(const struct group_commit *gc)

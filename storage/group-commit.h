@@ -79,6 +79,14 @@ void group_commit_note(struct group_commit *gc);
    runs, so what it committed becomes durable anyway. No-op if not queued. */
 void group_commit_cancel(struct group_commit *gc, struct group_commit_waiter *waiter);
 
+/* A durable commit is about to start (the write batch's, on its helper
+   thread): every waiter queued so far is set aside, since that commit will
+   flush everything committed before it. group_commit_claim_end() then tells
+   them its result (OK), or, when it failed, puts them back in the queue for
+   an ordinary flush. */
+void group_commit_claim(struct group_commit *gc);
+void group_commit_claim_end(struct group_commit *gc, enum cove_store_err err);
+
 /* Flushes completed and waiters told since create (covectl-free figures for
    tests and debug logs). */
 unsigned long long group_commit_flushes(const struct group_commit *gc);

@@ -1,29 +1,58 @@
-/* write-batch.c - the batch queue and its run (write-batch.h).
+/* write-batch.c - the batch queue, its run and its helper thread
+ * (write-batch.h).
  *
- * A prepare watcher at priority -1 takes the queue, begins one write
- * transaction, runs every entry (each nests its own transactions in it),
- * and commits it with the configured mode. Entries queued while a batch
- * runs wait for the next iteration's batch.
+ * A prepare watcher at priority -1 takes the queue, has one write
+ * transaction begun, runs every entry (each nests its own transactions in
+ * it) and has it committed. In handoff mode the helper thread begins and
+ * commits that transaction (the loop waits only for the begin) and an
+ * ev_async reports the end of the commit; otherwise the loop does both.
+ * Entries queued meanwhile wait for the next batch.
  */
 #include "write-batch.h"
 
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
 
 #include "log.h"
 #include "pool.h"
 
+enum helper_job {
+        JOB_NONE,
+        JOB_BEGIN,      /* begin a handoff txn (the loop waits for it) */
+        JOB_COMMIT,     /* commit it (the loop learns the end by ev_async) */
+        JOB_STOP,
+};
+
 struct write_batch {
         struct ev_loop *loop;
         struct store *store;
         const char *name;
+        struct group_commit *gc;
         enum store_flush mode;
         ev_prepare prepare;
         struct write_batch_entry *queue, **queue_tail;
         struct write_batch_entry *ran;    /* entries of the running batch */
         struct store_txn *txn;            /* the running batch's transaction */
-        bool running;
+        bool running;                     /* entries are being run */
+        bool handoff;                     /* the helper begins and commits */
+        bool committing;                  /* the helper commits the batch */
+        unsigned entries;                 /* of the batch being committed */
+        struct timespec started;
         unsigned long long batches;
+
+        /* The helper thread; job fields under lock. */
+        pthread_t thread;
+        pthread_mutex_t lock;
+        pthread_cond_t cond;
+        ev_async async;
+        enum helper_job job;
+        bool job_done;
+        struct cove_store_txn *etxn;
+        enum cove_store_err job_err;
+        char job_error[256];
 };
 
 static void queue_reset(struct write_batch *wb)
@@ -43,6 +72,58 @@ static bool list_remove(struct write_batch_entry **head, struct write_batch_entr
         }
         return false;
 }
+
+/* ---- the helper thread ---- */
+
+static void *helper_main(void *arg)
+{
+        struct write_batch *wb = arg;
+        pthread_mutex_lock(&wb->lock);
+        for (;;) {
+                while (wb->job == JOB_NONE || wb->job_done)
+                        pthread_cond_wait(&wb->cond, &wb->lock);
+                enum helper_job job = wb->job;
+                if (job == JOB_STOP)
+                        break;
+                char error[sizeof(wb->job_error)];
+                struct cove_store_txn *etxn = wb->etxn;
+                pthread_mutex_unlock(&wb->lock);
+                enum cove_store_err err = job == JOB_BEGIN
+                        ? store_handoff_begin(wb->store, &etxn, error, sizeof(error))
+                        : store_handoff_commit(wb->store, &etxn, error, sizeof(error));
+                pthread_mutex_lock(&wb->lock);
+                wb->etxn = etxn;
+                wb->job_err = err;
+                snprintf(wb->job_error, sizeof(wb->job_error), "%s", error);
+                wb->job_done = true;
+                pthread_cond_broadcast(&wb->cond);
+                if (job == JOB_COMMIT)
+                        ev_async_send(wb->loop, &wb->async);
+        }
+        pthread_mutex_unlock(&wb->lock);
+        return NULL;
+}
+
+/* Hands job to the helper; wait: block until it is done. Returns its result
+   (only meaningful with wait). */
+static enum cove_store_err helper_run(struct write_batch *wb, enum helper_job job, bool wait)
+{
+        pthread_mutex_lock(&wb->lock);
+        wb->job = job;
+        wb->job_done = false;
+        pthread_cond_broadcast(&wb->cond);
+        enum cove_store_err err = COVE_STORE_OK;
+        if (wait) {
+                while (!wb->job_done)
+                        pthread_cond_wait(&wb->cond, &wb->lock);
+                err = wb->job_err;
+                wb->job = JOB_NONE;
+        }
+        pthread_mutex_unlock(&wb->lock);
+        return err;
+}
+
+/* ---- running a batch ---- */
 
 /* Runs the entries of list in order; each moves to wb->ran first, so that
    the failure of the commit can reach it (unless its owner cancels). */
@@ -64,9 +145,9 @@ static unsigned batch_run_entries(struct write_batch *wb, struct write_batch_ent
 
 /* The batch's commit failed: every entry that ran (and was not cancelled)
    is told; its changes are gone. */
-static void batch_fail(struct write_batch *wb, enum cove_store_err err)
+static void batch_fail(struct write_batch *wb, enum cove_store_err err, const char *error)
 {
-        log_error("%s: batch commit failed: %s", wb->name, store_last_error(wb->store));
+        log_error("%s: batch commit failed: %s", wb->name, error);
         while (wb->ran != NULL) {
                 struct write_batch_entry *e = wb->ran;
                 wb->ran = e->next;
@@ -76,53 +157,160 @@ static void batch_fail(struct write_batch *wb, enum cove_store_err err)
         }
 }
 
-static void batch_run(struct write_batch *wb)
+/* The batch's commit is over (err): tell the entries, let the flush go. */
+static void batch_end(struct write_batch *wb, enum cove_store_err err, const char *error)
 {
-        struct write_batch_entry *list = wb->queue;
-        queue_reset(wb);
-        struct timespec t0, t1;
-        clock_gettime(CLOCK_MONOTONIC, &t0);
-        enum cove_store_err err = COVE_STORE_OK;
-        wb->txn = NULL;
-        if (store_can_nest(wb->store) && store_txn_begin(wb->store, true, &wb->txn) !=
-                                          COVE_STORE_OK) {
-                /* No batch transaction: the entries commit one by one. */
-                log_warn("%s: batch: %s", wb->name, store_last_error(wb->store));
-                wb->txn = NULL;
-        }
-        wb->running = true;
-        unsigned n = batch_run_entries(wb, list);
-        wb->running = false;
-        if (wb->txn != NULL)
-                err = store_txn_commit_as(&wb->txn, wb->mode);
         if (err != COVE_STORE_OK)
-                batch_fail(wb, err);
+                batch_fail(wb, err, error);
         for (struct write_batch_entry *e = wb->ran; e != NULL; e = e->next)
                 e->ran = false;
         wb->ran = NULL;
         wb->batches++;
-        clock_gettime(CLOCK_MONOTONIC, &t1);
-        log_debug("%s: write batch entries=%u duration_us=%lld batches=%llu", wb->name, n,
-                  (long long)(t1.tv_sec - t0.tv_sec) * 1000000 +
-                  (t1.tv_nsec - t0.tv_nsec) / 1000, wb->batches);
+        struct timespec now;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        log_debug("%s: write batch entries=%u duration_us=%lld batches=%llu", wb->name,
+                  wb->entries, (long long)(now.tv_sec - wb->started.tv_sec) * 1000000 +
+                  (now.tv_nsec - wb->started.tv_nsec) / 1000, wb->batches);
+}
+
+/* The batch's transaction: from the helper (handoff) or begun here. NULL
+   when there is none (the entries then commit on their own). */
+static struct store_txn *batch_begin(struct write_batch *wb)
+{
+        struct store_txn *txn = NULL;
+        if (wb->handoff) {
+                if (helper_run(wb, JOB_BEGIN, true) == COVE_STORE_OK)
+                        return store_handoff_adopt(wb->store, wb->etxn);
+                log_warn("%s: batch: %s", wb->name, wb->job_error);
+                return NULL;
+        }
+        if (store_can_nest(wb->store) && store_txn_begin(wb->store, true, &txn) !=
+                                          COVE_STORE_OK) {
+                log_warn("%s: batch: %s", wb->name, store_last_error(wb->store));
+                txn = NULL;
+        }
+        return txn;
+}
+
+static void batch_run(struct write_batch *wb)
+{
+        struct write_batch_entry *list = wb->queue;
+        queue_reset(wb);
+        clock_gettime(CLOCK_MONOTONIC, &wb->started);
+        wb->txn = batch_begin(wb);
+        wb->running = true;
+        wb->entries = batch_run_entries(wb, list);
+        wb->running = false;
+        if (wb->txn != NULL && wb->handoff) {
+                /* The durable commit covers every waiter queued so far
+                   (this batch's and earlier commits'): no flush for them. */
+                group_commit_claim(wb->gc);
+                wb->etxn = store_handoff_release(wb->txn);
+                wb->committing = true;
+                helper_run(wb, JOB_COMMIT, false);
+                return;   /* batch_commit_done() ends it */
+        }
+        enum cove_store_err err = COVE_STORE_OK;
+        if (wb->txn != NULL)
+                err = store_txn_commit_as(&wb->txn, wb->mode);
+        batch_end(wb, err, store_last_error(wb->store));
+}
+
+/* The helper has committed the batch (loop side). */
+static void batch_commit_done(struct write_batch *wb)
+{
+        pthread_mutex_lock(&wb->lock);
+        bool done = wb->committing && wb->job == JOB_COMMIT && wb->job_done;
+        enum cove_store_err err = wb->job_err;
+        char error[sizeof(wb->job_error)];
+        snprintf(error, sizeof(error), "%s", wb->job_error);
+        if (done)
+                wb->job = JOB_NONE;
+        pthread_mutex_unlock(&wb->lock);
+        if (!done)
+                return;
+        wb->committing = false;
+        store_handoff_end(&wb->txn, err);
+        batch_end(wb, err, error);
+        /* After batch_end: the failed batch's own waiters were cancelled. */
+        group_commit_claim_end(wb->gc, err);
+}
+
+static void batch_async_cb(struct ev_loop *loop, ev_async *w, int revents)
+{
+        batch_commit_done(container_of(w, struct write_batch, async));
 }
 
 static void batch_prepare_cb(struct ev_loop *loop, ev_prepare *w, int revents)
 {
         struct write_batch *wb = container_of(w, struct write_batch, prepare);
-        if (wb->queue != NULL && !wb->running)
+        if (wb->queue != NULL && !wb->running && !wb->committing)
                 batch_run(wb);
 }
 
-struct write_batch *write_batch_create(struct ev_loop *loop, struct store *store,
-                                       const char *name, enum store_flush mode)
+/* ---- life cycle ---- */
+
+static int helper_start(struct write_batch *wb, const char **error_r)
+{
+        pthread_mutex_init(&wb->lock, NULL);
+        pthread_cond_init(&wb->cond, NULL);
+        sigset_t all, old;
+        sigfillset(&all);
+        pthread_sigmask(SIG_SETMASK, &all, &old);   /* signals stay with the loop */
+        int rc = pthread_create(&wb->thread, NULL, helper_main, wb);
+        pthread_sigmask(SIG_SETMASK, &old, NULL);
+        if (rc != 0) {
+                pthread_cond_destroy(&wb->cond);
+                pthread_mutex_destroy(&wb->lock);
+                *error_r = "cannot start the write batch thread";
+                return -1;
+        }
+        ev_async_init(&wb->async, batch_async_cb);
+        ev_async_start(wb->loop, &wb->async);
+        ev_unref(wb->loop);
+        return 0;
+}
+
+static void helper_stop(struct write_batch *wb)
+{
+        pthread_mutex_lock(&wb->lock);
+        wb->job = JOB_STOP;
+        wb->job_done = false;
+        pthread_cond_broadcast(&wb->cond);
+        pthread_mutex_unlock(&wb->lock);
+        pthread_join(wb->thread, NULL);
+        ev_ref(wb->loop);
+        ev_async_stop(wb->loop, &wb->async);
+        pthread_cond_destroy(&wb->cond);
+        pthread_mutex_destroy(&wb->lock);
+}
+
+/* Blocks until the helper's running commit is over, then ends the batch. */
+static void batch_wait_commit(struct write_batch *wb)
+{
+        pthread_mutex_lock(&wb->lock);
+        while (!wb->job_done)
+                pthread_cond_wait(&wb->cond, &wb->lock);
+        pthread_mutex_unlock(&wb->lock);
+        batch_commit_done(wb);
+}
+
+int write_batch_create(struct ev_loop *loop, struct store *store, const char *name,
+                       struct group_commit *gc, struct write_batch **wb_r,
+                       const char **error_r)
 {
         struct write_batch *wb = xcalloc(1, sizeof(*wb));
         wb->loop = loop;
         wb->store = store;
         wb->name = name;
-        wb->mode = mode;
+        wb->gc = gc;
+        wb->mode = group_commit_mode(gc);
+        wb->handoff = wb->mode == STORE_FLUSH_ORDERED && store_can_handoff(store);
         queue_reset(wb);
+        if (wb->handoff && helper_start(wb, error_r) < 0) {
+                free(wb);
+                return -1;
+        }
         ev_prepare_init(&wb->prepare, batch_prepare_cb);
         /* After the connection manager's prepare (0), which dispatches the
            input that queues entries; before the group commit's (EV_MINPRI),
@@ -130,7 +318,8 @@ struct write_batch *write_batch_create(struct ev_loop *loop, struct store *store
         ev_set_priority(&wb->prepare, EV_MINPRI + 1);
         ev_prepare_start(loop, &wb->prepare);
         ev_unref(loop);   /* must not keep the loop alive on its own */
-        return wb;
+        *wb_r = wb;
+        return 0;
 }
 
 void write_batch_destroy(struct write_batch **wbp)
@@ -139,8 +328,15 @@ void write_batch_destroy(struct write_batch **wbp)
         if (wb == NULL)
                 return;
         *wbp = NULL;
-        if (wb->queue != NULL)
+        if (wb->committing)
+                batch_wait_commit(wb);
+        if (wb->queue != NULL) {
                 batch_run(wb);
+                if (wb->committing)
+                        batch_wait_commit(wb);
+        }
+        if (wb->handoff)
+                helper_stop(wb);
         ev_ref(wb->loop);
         ev_prepare_stop(wb->loop, &wb->prepare);
         free(wb);

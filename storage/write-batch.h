@@ -8,10 +8,20 @@
  *
  * Runs from a libev prepare watcher after the connection framework's (so
  * every client with input ready has queued) and before the group commit's
- * (so the flush that follows covers the batch). The engine's writer lock is
- * held only while the batch runs. Without nested transactions in the engine
- * the queued work still runs, each part committing on its own. Knows nothing
- * of any protocol.
+ * (so the flush that follows covers the batch). Without nested transactions
+ * in the engine the queued work still runs, each part committing on its
+ * own. Knows nothing of any protocol.
+ *
+ * With flush = commit and an engine offering handoff transactions (LMDB),
+ * the batch's transaction is begun and committed, durably, by a helper
+ * thread: the loop only nests its work in it and goes on serving other
+ * sessions while the commit flushes. That commit covers every waiter the
+ * group commit had queued when it began, so they are answered when it ends,
+ * with no flush of their own (group_commit_claim). The next batch waits for
+ * the running commit (the engine's writer lock is the helper's until then).
+ * Otherwise the loop begins and commits the batch's transaction itself (its
+ * writer lock held only while the batch runs) and the group commit's flush
+ * follows.
  */
 #ifndef COVE_WRITE_BATCH_H
 #define COVE_WRITE_BATCH_H
@@ -20,6 +30,7 @@
 
 #include <ev.h>
 
+#include "group-commit.h"
 #include "store.h"
 
 struct write_batch;
@@ -40,11 +51,15 @@ struct write_batch_entry {
         bool ran;                    /* in the running batch, before its commit */
 };
 
-/* Creates the batch on loop for store (both borrowed, outliving it). name
-   prefixes its log lines; mode is how the batch commits (store.h). */
-struct write_batch *write_batch_create(struct ev_loop *loop, struct store *store,
-                                       const char *name, enum store_flush mode);
-/* Runs what is still queued (a last batch), then frees; *wbp = NULL. */
+/* Creates the batch on loop for store, made durable through gc (all
+   borrowed, outliving it; the batch commits with gc's mode). name prefixes
+   its log lines. Returns 0, or -1 with a static *error_r when the helper
+   thread cannot start. */
+int write_batch_create(struct ev_loop *loop, struct store *store, const char *name,
+                       struct group_commit *gc, struct write_batch **wb_r,
+                       const char **error_r);
+/* Finishes a running commit, runs what is still queued (a last batch),
+   stops the helper, frees; *wbp = NULL. */
 void write_batch_destroy(struct write_batch **wbp);
 
 /* Queues entry: run(entry) is called from the loop in the next batch, never

@@ -42,7 +42,8 @@ static void start(const char *engine, const char *options)
         loop = ev_loop_new(EVFLAG_AUTO);
         cr_assert_eq(group_commit_create(loop, ts->store, "test", STORE_FLUSH_ORDERED, &gc,
                                          &error), 0, "%s", error);
-        wb = write_batch_create(loop, ts->store, "test", STORE_FLUSH_ORDERED);
+        cr_assert_eq(write_batch_create(loop, ts->store, "test", gc, &wb, &error), 0, "%s",
+                     error);
 }
 
 static void setup_lmdb(void)
