@@ -346,6 +346,14 @@ void write_batch_enqueue(struct write_batch *wb, struct write_batch_entry *entry
                          write_batch_run_fn *run, write_batch_failed_fn *failed)
 {
         COVE_ASSERT(!entry->queued);
+        if (entry->ran) {
+                /* Still listed in the batch being committed, yet queued
+                   again: its work there committed nothing (an owner whose
+                   work did waits for that commit before queueing more), so
+                   that batch's failure is none of its business. */
+                list_remove(&wb->ran, entry);
+                entry->ran = false;
+        }
         entry->run = run;
         entry->failed = failed;
         entry->next = NULL;

@@ -150,6 +150,28 @@ Test(write_batch, cancelled_entry_never_runs)
         cr_assert_eq(c.runs, 1);
 }
 
+/* An entry whose work committed nothing is answered at once and may be
+   queued again, cancelled and freed while its batch still commits on the
+   helper thread: the batch must not touch it afterwards (ASan checks). */
+Test(write_batch, entry_queued_again_while_its_batch_commits)
+{
+        struct probe *a = calloc(1, sizeof(*a));
+        struct probe b = { 0 };
+        a->fail_own_work = true;
+        write_batch_enqueue(wb, &a->entry, probe_run, probe_failed);
+        write_batch_enqueue(wb, &b.entry, probe_run, probe_failed);
+        ev_run(loop, EVRUN_NOWAIT);   /* runs the batch; its commit is handed off */
+        cr_assert_eq(a->runs, 1);
+        cr_assert_eq(write_batch_count(wb), 0, "the commit's end is only seen by the loop");
+        write_batch_enqueue(wb, &a->entry, probe_run, probe_failed);
+        write_batch_cancel(wb, &a->entry);
+        free(a);
+        run_until_batches(1);
+        cr_assert_eq(b.runs, 1);
+        cr_assert_eq(b.failures, 0);
+        cr_assert_eq(messages(), 1u);
+}
+
 Test(write_batch, begin_outside_a_batch_is_a_txn_of_its_own)
 {
         struct store_txn *txn;
