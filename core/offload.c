@@ -164,6 +164,16 @@ static void offload_free(struct offload_pool *pool)
         free(pool);
 }
 
+int offload_thread_start(pthread_t *thread_r, void *(*fn)(void *), void *arg)
+{
+        sigset_t all, old;
+        sigfillset(&all);
+        pthread_sigmask(SIG_SETMASK, &all, &old);
+        int rc = pthread_create(thread_r, NULL, fn, arg);
+        pthread_sigmask(SIG_SETMASK, &old, NULL);
+        return rc;
+}
+
 int offload_pool_create(struct ev_loop *loop, unsigned threads, struct offload_pool **pool_r,
                         const char **error_r)
 {
@@ -174,20 +184,14 @@ int offload_pool_create(struct ev_loop *loop, unsigned threads, struct offload_p
         pthread_mutex_init(&pool->lock, NULL);
         pthread_cond_init(&pool->cond, NULL);
 
-        /* Signals stay with the loop's thread. */
-        sigset_t all, old;
-        sigfillset(&all);
-        pthread_sigmask(SIG_SETMASK, &all, &old);
         for (unsigned i = 0; i < pool->thread_count; i++) {
-                if (pthread_create(&pool->threads[i], NULL, offload_thread, pool) != 0) {
-                        pthread_sigmask(SIG_SETMASK, &old, NULL);
+                if (offload_thread_start(&pool->threads[i], offload_thread, pool) != 0) {
                         offload_stop_threads(pool, i);
                         offload_free(pool);
                         *error_r = "cannot start an offload thread";
                         return -1;
                 }
         }
-        pthread_sigmask(SIG_SETMASK, &old, NULL);
 
         ev_async_init(&pool->async, offload_async_cb);
         ev_async_start(loop, &pool->async);

@@ -9,6 +9,7 @@
 #ifndef COVE_OFFLOAD_H
 #define COVE_OFFLOAD_H
 
+#include <pthread.h>
 #include <stddef.h>
 
 #include <ev.h>
@@ -29,6 +30,10 @@ typedef void offload_done_fn(void *data, void *context);
 /* Starts `threads` threads (0 means 1) working for loop. -1 with a static
    *error_r when a thread cannot be started. Call from the loop's thread; the
    pool keeps the loop alive only while a submitted job is outstanding. */
+/* Starts a helper thread of a loop with every signal blocked in it, so that
+   signals keep reaching the loop's thread. Returns pthread_create's code. */
+int offload_thread_start(pthread_t *thread_r, void *(*fn)(void *), void *arg);
+
 int offload_pool_create(struct ev_loop *loop, unsigned threads, struct offload_pool **pool_r,
                         const char **error_r);
 /* Stops the threads after the jobs they are running and joins them. Queued

@@ -11,13 +11,13 @@
 #include "group-commit.h"
 
 #include <pthread.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "log.h"
+#include "offload.h"
 #include "pool.h"
 
 struct waiter_list {
@@ -215,13 +215,7 @@ int group_commit_create(struct ev_loop *loop, struct store *store, const char *n
         pthread_mutex_init(&gc->lock, NULL);
         pthread_cond_init(&gc->cond, NULL);
         if (gc->threaded) {
-                /* Signals stay with the loop's thread. */
-                sigset_t all, old;
-                sigfillset(&all);
-                pthread_sigmask(SIG_SETMASK, &all, &old);
-                int rc = pthread_create(&gc->thread, NULL, flush_thread, gc);
-                pthread_sigmask(SIG_SETMASK, &old, NULL);
-                if (rc != 0) {
+                if (offload_thread_start(&gc->thread, flush_thread, gc) != 0) {
                         gc_free(gc);
                         *error_r = "cannot start the store flush thread";
                         return -1;

@@ -11,12 +11,12 @@
 #include "write-batch.h"
 
 #include <pthread.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
 
 #include "log.h"
+#include "offload.h"
 #include "pool.h"
 
 enum helper_job {
@@ -254,12 +254,7 @@ static int helper_start(struct write_batch *wb, const char **error_r)
 {
         pthread_mutex_init(&wb->lock, NULL);
         pthread_cond_init(&wb->cond, NULL);
-        sigset_t all, old;
-        sigfillset(&all);
-        pthread_sigmask(SIG_SETMASK, &all, &old);   /* signals stay with the loop */
-        int rc = pthread_create(&wb->thread, NULL, helper_main, wb);
-        pthread_sigmask(SIG_SETMASK, &old, NULL);
-        if (rc != 0) {
+        if (offload_thread_start(&wb->thread, helper_main, wb) != 0) {
                 pthread_cond_destroy(&wb->cond);
                 pthread_mutex_destroy(&wb->lock);
                 *error_r = "cannot start the write batch thread";
