@@ -265,23 +265,29 @@ static const char *fault_last_error(struct cove_store *fs)
 
 /* ---- transactions ---- */
 
+/* Wraps an inner txn just begun (a test engine: no memory is no test). */
+static struct cove_store_txn *fault_wrap(struct cove_store *fs, struct cove_store_txn *inner,
+                                         bool write)
+{
+        struct cove_store_txn *txn = calloc(1, sizeof(*txn));
+        if (txn == NULL)
+                abort();
+        txn->fs = fs;
+        txn->inner = inner;
+        txn->write = write;
+        return txn;
+}
+
 static enum cove_store_err fault_txn_begin(struct cove_store *fs, unsigned flags,
                                            struct cove_store_txn **txn_r)
 {
-        struct cove_store_txn *txn = calloc(1, sizeof(*txn));
+        struct cove_store_txn *inner;
         *txn_r = NULL;
-        if (txn == NULL)
-                return fault_fail(fs, COVE_STORE_TEMP, "out of memory");
         fs->error[0] = '\0';
-        enum cove_store_err err = fs->inner->txn_begin(fs->inner_store, flags, &txn->inner);
-        if (err != COVE_STORE_OK) {
-                free(txn);
-                return err;
-        }
-        txn->fs = fs;
-        txn->write = (flags & COVE_STORE_TXN_WRITE) != 0;
-        *txn_r = txn;
-        return COVE_STORE_OK;
+        enum cove_store_err err = fs->inner->txn_begin(fs->inner_store, flags, &inner);
+        if (err == COVE_STORE_OK)
+                *txn_r = fault_wrap(fs, inner, (flags & COVE_STORE_TXN_WRITE) != 0);
+        return err;
 }
 
 /* Nested txns count their writes and commits like top-level ones. */
@@ -289,23 +295,14 @@ static enum cove_store_err fault_txn_begin_nested(struct cove_store_txn *parent,
                                                   struct cove_store_txn **txn_r)
 {
         struct cove_store *fs = parent->fs;
-        struct cove_store_txn *txn = calloc(1, sizeof(*txn));
+        struct cove_store_txn *inner;
         *txn_r = NULL;
-        if (txn == NULL)
-                return fault_fail(fs, COVE_STORE_TEMP, "out of memory");
-        if (fs->inner->txn_begin_nested == NULL) {
-                free(txn);
+        if (fs->inner->txn_begin_nested == NULL)
                 return fault_fail(fs, COVE_STORE_INTERNAL, "fault: inner engine cannot nest");
-        }
-        enum cove_store_err err = fs->inner->txn_begin_nested(parent->inner, &txn->inner);
-        if (err != COVE_STORE_OK) {
-                free(txn);
-                return err;
-        }
-        txn->fs = fs;
-        txn->write = true;
-        *txn_r = txn;
-        return COVE_STORE_OK;
+        enum cove_store_err err = fs->inner->txn_begin_nested(parent->inner, &inner);
+        if (err == COVE_STORE_OK)
+                *txn_r = fault_wrap(fs, inner, true);
+        return err;
 }
 
 /* Handoff txns (another thread): counted like the others; an injected
@@ -314,22 +311,13 @@ static enum cove_store_err fault_txn_begin_handoff(struct cove_store *fs,
                                                    struct cove_store_txn **txn_r, char *errbuf,
                                                    size_t errlen)
 {
-        struct cove_store_txn *txn = calloc(1, sizeof(*txn));
+        struct cove_store_txn *inner;
         *txn_r = NULL;
-        if (txn == NULL) {
-                snprintf(errbuf, errlen, "out of memory");
-                return COVE_STORE_TEMP;
-        }
-        enum cove_store_err err = fs->inner->txn_begin_handoff(fs->inner_store, &txn->inner,
-                                                               errbuf, errlen);
-        if (err != COVE_STORE_OK) {
-                free(txn);
-                return err;
-        }
-        txn->fs = fs;
-        txn->write = true;
-        *txn_r = txn;
-        return COVE_STORE_OK;
+        enum cove_store_err err = fs->inner->txn_begin_handoff(fs->inner_store, &inner, errbuf,
+                                                               errlen);
+        if (err == COVE_STORE_OK)
+                *txn_r = fault_wrap(fs, inner, true);
+        return err;
 }
 
 static enum cove_store_err fault_txn_commit_handoff(struct cove_store_txn **txnp, char *errbuf,
