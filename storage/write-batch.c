@@ -4,9 +4,12 @@
  * A prepare watcher at priority -1 takes the queue, has one write
  * transaction begun, runs every entry (each nests its own transactions in
  * it) and has it committed. In handoff mode the helper thread begins and
- * commits that transaction (the loop waits only for the begin) and an
- * ev_async reports the end of the commit; otherwise the loop does both.
- * Entries queued meanwhile wait for the next batch.
+ * commits that transaction and an ev_async reports the end of each: the
+ * loop never waits for the engine's writer lock, which another process's
+ * batch may hold through its whole commit. The queue is taken when the
+ * transaction is there, so entries queued while it was being begun join
+ * it. Otherwise the loop begins and commits it. Entries queued while a
+ * batch commits wait for the next one.
  */
 #include "write-batch.h"
 
@@ -21,8 +24,8 @@
 
 enum helper_job {
         JOB_NONE,
-        JOB_BEGIN,      /* begin a handoff txn (the loop waits for it) */
-        JOB_COMMIT,     /* commit it (the loop learns the end by ev_async) */
+        JOB_BEGIN,      /* begin a handoff txn */
+        JOB_COMMIT,     /* commit it */
         JOB_STOP,
 };
 
@@ -38,6 +41,7 @@ struct write_batch {
         struct store_txn *txn;            /* the running batch's transaction */
         bool running;                     /* entries are being run */
         bool handoff;                     /* the helper begins and commits */
+        bool beginning;                   /* the helper begins the batch */
         bool committing;                  /* the helper commits the batch */
         unsigned entries;                 /* of the batch being committed */
         struct timespec started;
@@ -97,30 +101,46 @@ static void *helper_main(void *arg)
                 snprintf(wb->job_error, sizeof(wb->job_error), "%s", error);
                 wb->job_done = true;
                 pthread_cond_broadcast(&wb->cond);
-                if (job == JOB_COMMIT)
-                        ev_async_send(wb->loop, &wb->async);
+                ev_async_send(wb->loop, &wb->async);
         }
         pthread_mutex_unlock(&wb->lock);
         return NULL;
 }
 
-/* Hands job to the helper; wait: block until it is done. Returns its result
-   (only meaningful with wait). */
-static enum cove_store_err helper_run(struct write_batch *wb, enum helper_job job, bool wait)
+/* Hands job to the helper; its end comes back through the ev_async
+   (helper_take_result). */
+static void helper_run(struct write_batch *wb, enum helper_job job)
 {
         pthread_mutex_lock(&wb->lock);
         wb->job = job;
         wb->job_done = false;
         pthread_cond_broadcast(&wb->cond);
-        enum cove_store_err err = COVE_STORE_OK;
-        if (wait) {
-                while (!wb->job_done)
-                        pthread_cond_wait(&wb->cond, &wb->lock);
-                err = wb->job_err;
+        pthread_mutex_unlock(&wb->lock);
+}
+
+/* If the helper has finished job, takes its result (err, error text) and
+   returns true; the helper is then free for the next job. */
+static bool helper_take_result(struct write_batch *wb, enum helper_job job,
+                               enum cove_store_err *err_r, char *error, size_t errlen)
+{
+        pthread_mutex_lock(&wb->lock);
+        bool done = wb->job == job && wb->job_done;
+        if (done) {
+                *err_r = wb->job_err;
+                snprintf(error, errlen, "%s", wb->job_error);
                 wb->job = JOB_NONE;
         }
         pthread_mutex_unlock(&wb->lock);
-        return err;
+        return done;
+}
+
+/* Blocks until the helper's running job is over (destroy only). */
+static void helper_wait(struct write_batch *wb)
+{
+        pthread_mutex_lock(&wb->lock);
+        while (wb->job != JOB_NONE && !wb->job_done)
+                pthread_cond_wait(&wb->cond, &wb->lock);
+        pthread_mutex_unlock(&wb->lock);
 }
 
 /* ---- running a batch ---- */
@@ -173,17 +193,11 @@ static void batch_end(struct write_batch *wb, enum cove_store_err err, const cha
                   (now.tv_nsec - wb->started.tv_nsec) / 1000, wb->batches);
 }
 
-/* The batch's transaction: from the helper (handoff) or begun here. NULL
-   when there is none (the entries then commit on their own). */
-static struct store_txn *batch_begin(struct write_batch *wb)
+/* The loop's own transaction for the batch (no handoff). NULL when there
+   is none (the entries then commit on their own). */
+static struct store_txn *batch_begin_here(struct write_batch *wb)
 {
         struct store_txn *txn = NULL;
-        if (wb->handoff) {
-                if (helper_run(wb, JOB_BEGIN, true) == COVE_STORE_OK)
-                        return store_handoff_adopt(wb->store, wb->etxn);
-                log_warn("%s: batch: %s", wb->name, wb->job_error);
-                return NULL;
-        }
         if (store_can_nest(wb->store) && store_txn_begin(wb->store, true, &txn) !=
                                           COVE_STORE_OK) {
                 log_warn("%s: batch: %s", wb->name, store_last_error(wb->store));
@@ -192,12 +206,13 @@ static struct store_txn *batch_begin(struct write_batch *wb)
         return txn;
 }
 
-static void batch_run(struct write_batch *wb)
+/* Runs the queued entries in txn (NULL: each commits on its own), then has
+   it committed. */
+static void batch_run(struct write_batch *wb, struct store_txn *txn)
 {
         struct write_batch_entry *list = wb->queue;
         queue_reset(wb);
-        clock_gettime(CLOCK_MONOTONIC, &wb->started);
-        wb->txn = batch_begin(wb);
+        wb->txn = txn;
         wb->running = true;
         wb->entries = batch_run_entries(wb, list);
         wb->running = false;
@@ -207,7 +222,7 @@ static void batch_run(struct write_batch *wb)
                 group_commit_claim(wb->gc);
                 wb->etxn = store_handoff_release(wb->txn);
                 wb->committing = true;
-                helper_run(wb, JOB_COMMIT, false);
+                helper_run(wb, JOB_COMMIT);
                 return;   /* batch_commit_done() ends it */
         }
         enum cove_store_err err = COVE_STORE_OK;
@@ -216,18 +231,39 @@ static void batch_run(struct write_batch *wb)
         batch_end(wb, err, store_last_error(wb->store));
 }
 
+static void batch_start(struct write_batch *wb)
+{
+        clock_gettime(CLOCK_MONOTONIC, &wb->started);
+        if (wb->handoff) {
+                wb->beginning = true;
+                helper_run(wb, JOB_BEGIN);
+                return;   /* batch_begun() runs it */
+        }
+        batch_run(wb, batch_begin_here(wb));
+}
+
+/* The helper has begun the batch's transaction (loop side). */
+static void batch_begun(struct write_batch *wb)
+{
+        enum cove_store_err err;
+        char error[sizeof(wb->job_error)];
+        if (!wb->beginning || !helper_take_result(wb, JOB_BEGIN, &err, error, sizeof(error)))
+                return;
+        wb->beginning = false;
+        struct store_txn *txn = NULL;
+        if (err == COVE_STORE_OK)
+                txn = store_handoff_adopt(wb->store, wb->etxn);
+        else
+                log_warn("%s: batch: %s", wb->name, error);
+        batch_run(wb, txn);
+}
+
 /* The helper has committed the batch (loop side). */
 static void batch_commit_done(struct write_batch *wb)
 {
-        pthread_mutex_lock(&wb->lock);
-        bool done = wb->committing && wb->job == JOB_COMMIT && wb->job_done;
-        enum cove_store_err err = wb->job_err;
+        enum cove_store_err err;
         char error[sizeof(wb->job_error)];
-        snprintf(error, sizeof(error), "%s", wb->job_error);
-        if (done)
-                wb->job = JOB_NONE;
-        pthread_mutex_unlock(&wb->lock);
-        if (!done)
+        if (!wb->committing || !helper_take_result(wb, JOB_COMMIT, &err, error, sizeof(error)))
                 return;
         wb->committing = false;
         store_handoff_end(&wb->txn, err);
@@ -238,14 +274,16 @@ static void batch_commit_done(struct write_batch *wb)
 
 static void batch_async_cb(struct ev_loop *loop, ev_async *w, int revents)
 {
-        batch_commit_done(container_of(w, struct write_batch, async));
+        struct write_batch *wb = container_of(w, struct write_batch, async);
+        batch_begun(wb);
+        batch_commit_done(wb);
 }
 
 static void batch_prepare_cb(struct ev_loop *loop, ev_prepare *w, int revents)
 {
         struct write_batch *wb = container_of(w, struct write_batch, prepare);
-        if (wb->queue != NULL && !wb->running && !wb->committing)
-                batch_run(wb);
+        if (wb->queue != NULL && !wb->running && !wb->beginning && !wb->committing)
+                batch_start(wb);
 }
 
 /* ---- life cycle ---- */
@@ -280,14 +318,16 @@ static void helper_stop(struct write_batch *wb)
         pthread_mutex_destroy(&wb->lock);
 }
 
-/* Blocks until the helper's running commit is over, then ends the batch. */
-static void batch_wait_commit(struct write_batch *wb)
+/* Blocks until the helper's running job is over, then goes on with the
+   batch as the ev_async would: a begun batch runs and is handed over for its
+   commit, a committed one ends. */
+static void batch_wait_helper(struct write_batch *wb)
 {
-        pthread_mutex_lock(&wb->lock);
-        while (!wb->job_done)
-                pthread_cond_wait(&wb->cond, &wb->lock);
-        pthread_mutex_unlock(&wb->lock);
-        batch_commit_done(wb);
+        while (wb->beginning || wb->committing) {
+                helper_wait(wb);
+                batch_begun(wb);
+                batch_commit_done(wb);
+        }
 }
 
 int write_batch_create(struct ev_loop *loop, struct store *store, const char *name,
@@ -323,12 +363,10 @@ void write_batch_destroy(struct write_batch **wbp)
         if (wb == NULL)
                 return;
         *wbp = NULL;
-        if (wb->committing)
-                batch_wait_commit(wb);
+        batch_wait_helper(wb);
         if (wb->queue != NULL) {
-                batch_run(wb);
-                if (wb->committing)
-                        batch_wait_commit(wb);
+                batch_start(wb);
+                batch_wait_helper(wb);
         }
         if (wb->handoff)
                 helper_stop(wb);
@@ -377,10 +415,34 @@ bool write_batch_running(const struct write_batch *wb)
         return wb->running;
 }
 
+/* A write outside any batch while the helper begins one: that transaction
+   holds (or is about to hold) the writer lock, so a top-level txn on this
+   thread would wait for a commit that only this thread can ask for. The
+   helper commits it empty; the queue stays for the next batch. The loop
+   waits, as it would have for the lock. */
+static void batch_give_back(struct write_batch *wb)
+{
+        enum cove_store_err err;
+        char error[sizeof(wb->job_error)];
+        helper_wait(wb);
+        bool begun = helper_take_result(wb, JOB_BEGIN, &err, error, sizeof(error)) &&
+                     err == COVE_STORE_OK;
+        wb->beginning = false;
+        if (!begun)
+                return;
+        helper_run(wb, JOB_COMMIT);
+        helper_wait(wb);
+        if (helper_take_result(wb, JOB_COMMIT, &err, error, sizeof(error)) &&
+            err != COVE_STORE_OK)
+                log_warn("%s: batch: giving back an empty transaction: %s", wb->name, error);
+}
+
 enum cove_store_err write_batch_begin(struct write_batch *wb, struct store_txn **txn_r)
 {
         if (wb->running && wb->txn != NULL)
                 return store_txn_begin_nested(wb->txn, txn_r);
+        if (wb->beginning)
+                batch_give_back(wb);
         return store_txn_begin(wb->store, true, txn_r);
 }
 

@@ -433,6 +433,15 @@ enum cove_store_err lmdb_txn_begin_handoff(struct cove_store *store,
         return COVE_STORE_OK;
 }
 
+/* The id of the last committed write txn (mdb_env_info reads the meta
+   pages without any lock of ours). */
+static size_t last_txnid(struct cove_store *store)
+{
+        MDB_envinfo info;
+        mdb_env_info(store->env, &info);
+        return info.me_last_txnid;
+}
+
 enum cove_store_err lmdb_txn_commit_handoff(struct cove_store_txn **txnp, char *errbuf,
                                             size_t errlen)
 {
@@ -446,12 +455,17 @@ enum cove_store_err lmdb_txn_commit_handoff(struct cove_store_txn **txnp, char *
                 err = txn->fail_err == COVE_STORE_TEMP ? COVE_STORE_TEMP : COVE_STORE_INTERNAL;
                 snprintf(errbuf, errlen, "lmdb: a write in the transaction failed");
         } else {
+                size_t id = mdb_txn_id(txn->txn);
                 int rc = mdb_txn_commit(txn->txn);
                 if (rc != 0) {
                         err = rc == MDB_MAP_FULL || rc == ENOSPC ? COVE_STORE_TEMP
                                                                  : COVE_STORE_INTERNAL;
                         txn->map_full = txn->map_full || rc == MDB_MAP_FULL;
                         snprintf(errbuf, errlen, "lmdb: commit: %s", mdb_strerror(rc));
+                } else if (last_txnid(store) < id) {
+                        /* LMDB skips a txn that changed nothing, flush and
+                           all; earlier ORDERED commits still need it. */
+                        err = lmdb_store_sync_concurrent(store, errbuf, errlen);
                 }
         }
         count_leave(store, txn->map_full, txn->need_hint);

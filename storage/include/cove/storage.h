@@ -553,7 +553,9 @@ struct cove_store_ops {
          * run on the same thread, touch no handle state a concurrent call
          * changes, and report failure through errbuf (one line, errlen
          * bytes), never last_error. The commit is durable when it returns
-         * OK; a handoff txn is always committed, never aborted (a failed
+         * OK, and so is every commit made before it, even when this txn
+         * changed nothing (a front-end acknowledges earlier ORDERED commits
+         * on the strength of it); a handoff txn is always committed, never aborted (a failed
          * write in it makes the commit fail and discards everything). Lets
          * a front-end put its event loop's writes into one transaction
          * whose disk flush runs on another thread.

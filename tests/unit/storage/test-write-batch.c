@@ -6,8 +6,10 @@
  * nothing; a failing entry undoes only its own changes.
  */
 #include <criterion/criterion.h>
+#include <errno.h>
 #include <ev.h>
 #include <stdlib.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "group-commit.h"
@@ -160,7 +162,12 @@ Test(write_batch, entry_queued_again_while_its_batch_commits)
         a->fail_own_work = true;
         write_batch_enqueue(wb, &a->entry, probe_run, probe_failed);
         write_batch_enqueue(wb, &b.entry, probe_run, probe_failed);
-        ev_run(loop, EVRUN_NOWAIT);   /* runs the batch; its commit is handed off */
+        /* The batch runs once its txn is begun; its commit is handed off. */
+        for (int i = 0; i < 2000 && a->runs == 0; i++) {
+                ev_run(loop, EVRUN_NOWAIT);
+                if (a->runs == 0)
+                        usleep(1000);
+        }
         cr_assert_eq(a->runs, 1);
         cr_assert_eq(write_batch_count(wb), 0, "the commit's end is only seen by the loop");
         write_batch_enqueue(wb, &a->entry, probe_run, probe_failed);
@@ -178,6 +185,97 @@ Test(write_batch, begin_outside_a_batch_is_a_txn_of_its_own)
         cr_assert(!write_batch_running(wb));
         cr_assert_eq(write_batch_begin(wb, &txn), COVE_STORE_OK);
         cr_assert_eq(store_txn_commit(&txn), COVE_STORE_OK);
+}
+
+/* A forked child holds the store's writer lock (as another worker's batch
+   does through its commit) until told to let go. */
+struct lock_holder {
+        pid_t pid;
+        int go_fd;      /* write a byte: commit and exit */
+};
+
+static void __attribute__((noreturn)) hold_writer_lock(int held_fd, int go_fd)
+{
+        struct store *store = NULL;
+        struct store_txn *txn = NULL;
+        const char *error = NULL;
+        char c = 'L';
+        if (test_store_open_handle(ts, &store, &error) < 0 ||
+            store_txn_begin(store, true, &txn) != COVE_STORE_OK)
+                _exit(3);
+        if (write(held_fd, &c, 1) != 1 || read(go_fd, &c, 1) != 1)
+                _exit(4);
+        _exit(store_txn_commit(&txn) == COVE_STORE_OK ? 0 : 5);
+}
+
+static struct lock_holder lock_holder_start(void)
+{
+        int held[2], go[2];
+        char c;
+        cr_assert_eq(pipe(held), 0);
+        cr_assert_eq(pipe(go), 0);
+        pid_t pid = fork();
+        cr_assert_geq(pid, 0);
+        if (pid == 0) {
+                close(held[0]);
+                close(go[1]);
+                hold_writer_lock(held[1], go[0]);
+        }
+        close(held[1]);
+        close(go[0]);
+        cr_assert_eq(read(held[0], &c, 1), 1, "the child could not take the writer lock");
+        close(held[0]);
+        return (struct lock_holder){ .pid = pid, .go_fd = go[1] };
+}
+
+static void lock_holder_release(struct lock_holder *h)
+{
+        int status = 0;
+        cr_assert_eq(write(h->go_fd, "G", 1), 1);
+        close(h->go_fd);
+        while (waitpid(h->pid, &status, 0) < 0 && errno == EINTR)
+                ;
+        cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "lock holder: %d", status);
+}
+
+/* While another process holds the writer lock the loop goes on: the batch
+   waits on the helper thread (if the loop waited, the child would never be
+   told to let go and the test would hang). */
+Test(write_batch, loop_never_waits_for_the_writer_lock, .timeout = 20)
+{
+        struct probe a = { 0 };
+        struct lock_holder h = lock_holder_start();
+        write_batch_enqueue(wb, &a.entry, probe_run, probe_failed);
+        for (int i = 0; i < 20; i++) {
+                ev_run(loop, EVRUN_NOWAIT);
+                usleep(1000);
+        }
+        cr_assert_eq(a.runs, 0, "the batch ran while another process held the lock");
+        lock_holder_release(&h);
+        run_until_batches(1);
+        cr_assert_eq(a.runs, 1);
+        cr_assert(a.nested);
+        cr_assert_eq(messages(), 1u);
+}
+
+/* A write txn of the loop's own while the helper waits to begin a batch:
+   the helper's txn is given back, the write gets a txn of its own, and the
+   queued entry runs in a later batch. */
+Test(write_batch, begin_outside_while_a_batch_is_being_begun, .timeout = 20)
+{
+        struct probe a = { 0 };
+        struct store_txn *txn;
+        struct lock_holder h = lock_holder_start();
+        write_batch_enqueue(wb, &a.entry, probe_run, probe_failed);
+        ev_run(loop, EVRUN_NOWAIT);   /* the helper now waits for the lock */
+        lock_holder_release(&h);
+        cr_assert_eq(write_batch_begin(wb, &txn), COVE_STORE_OK);
+        cr_assert_eq(a.runs, 0, "the queue stays for the next batch");
+        cr_assert_eq(store_txn_commit(&txn), COVE_STORE_OK);
+        run_until_batches(1);
+        cr_assert_eq(a.runs, 1);
+        cr_assert_eq(a.failures, 0);
+        cr_assert_eq(messages(), 1u);
 }
 
 TestSuite(write_batch_fail, .init = setup_commit_fail, .fini = teardown);
