@@ -62,7 +62,7 @@ static enum cmd_result select_common(struct imap_cmd *cmd, bool readonly)
         session->view = view;
         /* Takes this session's \Recent messages (a write txn only when the
            watermark is below UIDNEXT). */
-        imap_view_claim_recent(session, seen_recent_uid);
+        imap_view_claim_recent(session, seen_recent_uid, NULL);
         imap_session_set_state(session, IMAP_STATE_SELECTED);
         select_untagged(cmd, view);
         return imap_reply_ok(cmd, "[%s] %s completed", readonly ? "READ-ONLY" : "READ-WRITE",

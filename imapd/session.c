@@ -83,7 +83,7 @@ static void session_watch_cb(struct ev_loop *loop, ev_io *io, int revents)
         if (session->idling && session->view != NULL && !session->conn.closing) {
                 /* RFC 2177: while idling, updates go out as they happen. */
                 session->watch_fired = false;
-                if (imap_view_sync(session, true) < 0) {
+                if (imap_view_sync(session, true, false) < 0) {
                         conn_write_str(&session->conn, "* BYE Selected mailbox is gone\r\n");
                         conn_close_after_flush(&session->conn, "selected mailbox gone");
                 }
@@ -173,6 +173,29 @@ static void session_flushed(struct group_commit_waiter *waiter, enum cove_store_
         conn_output_release(&session->conn);
 }
 
+/* Brings the selected view up to date when the store changed (RFC 3501
+   §7.4.1: no EXPUNGE during commands using sequence numbers); in_batch: see
+   imap_view_sync(). Returns false when the session is closing (its mailbox
+   is gone). */
+static bool session_sync_view(struct imap_session *session, bool in_batch)
+{
+        struct imap_cmd *cmd = session->cmd;
+        if (session->state != IMAP_STATE_SELECTED || session->view == NULL ||
+            !session_changes_pending(session))
+                return true;
+        if (session->watch != NULL)
+                store_watch_drain(session->watch);
+        session->watch_fired = false;
+        bool allow = (cmd->entry == NULL || (cmd->entry->flags & IMAP_CMD_USES_SEQS) == 0);
+        if (imap_view_sync(session, allow, in_batch) < 0) {
+                session_cmd_cleanup(session);
+                session_reply_bye_and_close(session, "Selected mailbox is gone",
+                                            "selected mailbox gone");
+                return false;
+        }
+        return true;
+}
+
 /* The end of a command: its commits flushed, then the view sync (RFC 3501
    §7.4.1: no EXPUNGE during commands using sequence numbers), then the
    tagged reply. */
@@ -193,10 +216,19 @@ static void session_command_finish(struct imap_session *session, enum cmd_result
         imap_cmd_txn_end(cmd);
         if (session->flush_pending) {
                 /* The command stays current (its input stays unread) until
-                   the flush; other sessions of the worker go on meanwhile. */
+                   the flush; other sessions of the worker go on meanwhile.
+                   Inside the write batch the view syncs now: its \Recent
+                   claim (say for the session's own APPEND) then joins the
+                   batch instead of taking the writer lock on its own after
+                   the flush. The untagged replies wait with the tagged. */
                 session->flush_pending = false;
+                conn_output_hold(conn);
+                if (write_batch_running(session->daemon->batch) &&
+                    !session_sync_view(session, true)) {
+                        conn_output_release(conn);
+                        return;
+                }
                 conn_input_suspend(conn);
-                conn_output_hold(conn);   /* untagged replies leave with the tagged */
                 group_commit_wait(session->daemon->commit, &session->flush_waiter,
                                   session_flushed);
                 return;
@@ -208,19 +240,8 @@ static void session_command_reply(struct imap_session *session)
 {
         struct imap_cmd *cmd = session->cmd;
         struct conn *conn = &session->conn;
-        if (session->state == IMAP_STATE_SELECTED && session->view != NULL &&
-            session_changes_pending(session)) {
-                if (session->watch != NULL)
-                        store_watch_drain(session->watch);
-                session->watch_fired = false;
-                bool allow = (cmd->entry == NULL || (cmd->entry->flags & IMAP_CMD_USES_SEQS) == 0);
-                if (imap_view_sync(session, allow) < 0) {
-                        session_cmd_cleanup(session);
-                        session_reply_bye_and_close(session, "Selected mailbox is gone",
-                                                    "selected mailbox gone");
-                        return;
-                }
-        }
+        if (!session_sync_view(session, false))
+                return;
         conn_printf(conn, "%s %s\r\n", cmd->tag,
                     cmd->tagged != NULL ? cmd->tagged : "OK Completed");
         log_debug("session=%s proto=imap user=%s command=%s reply=%.40s", conn->id,

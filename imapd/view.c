@@ -106,30 +106,43 @@ static void recent_add(struct imap_view *view, uint32_t lo, uint32_t hi)
         view->recent[view->recent_ranges++] = (struct imap_recent_range){ .lo = lo, .hi = hi };
 }
 
-void imap_view_claim_recent(struct imap_session *session, uint32_t seen_recent_uid)
+/* Advances the watermark in txn (a write txn); returns the engine's code. */
+static enum cove_store_err claim_in(struct imap_view *view, struct store_txn *txn,
+                                    uint32_t *old_r)
+{
+        return store_mailbox_advance_recent(txn, view->mailbox_id, view->uidnext, old_r);
+}
+
+void imap_view_claim_recent(struct imap_session *session, uint32_t seen_recent_uid,
+                            struct store_txn *write_txn)
 {
         struct imap_view *view = session->view;
         struct store *store = session->daemon->store;
         struct store_txn *txn;
         uint32_t old = 0;
+        enum cove_store_err err;
 
         if (!view->claims_recent || seen_recent_uid >= view->uidnext)
                 return;
-        /* Through the write batch: inside a running batch (a batched command's
-           reply syncs the view) a write txn of its own would wait for the
-           writer lock this thread already holds. */
-        enum cove_store_err err = write_batch_begin(session->daemon->batch, &txn);
-        if (err == COVE_STORE_OK) {
-                err = store_mailbox_advance_recent(txn, view->mailbox_id, view->uidnext, &old);
-                /* No reply waits on this: a \Recent claim lost to a crash
-                   only shows the messages as \Recent once more. */
-                struct group_commit *gc = session->daemon->commit;
-                if (err == COVE_STORE_OK)
-                        err = store_txn_commit_as(&txn, group_commit_mode(gc));
-                if (err == COVE_STORE_OK && group_commit_deferred(gc))
-                        group_commit_note(gc);
-                else
-                        store_txn_abort(&txn);
+        if (write_txn != NULL) {
+                err = claim_in(view, write_txn, &old);
+        } else {
+                /* Through the write batch: inside a running batch a write
+                   txn of its own would wait for the writer lock this thread
+                   already holds. */
+                err = write_batch_begin(session->daemon->batch, &txn);
+                if (err == COVE_STORE_OK) {
+                        err = claim_in(view, txn, &old);
+                        /* No reply waits on this: a \Recent claim lost to a
+                           crash only shows the messages as \Recent once more. */
+                        struct group_commit *gc = session->daemon->commit;
+                        if (err == COVE_STORE_OK)
+                                err = store_txn_commit_as(&txn, group_commit_mode(gc));
+                        if (err == COVE_STORE_OK && group_commit_deferred(gc))
+                                group_commit_note(gc);
+                        else
+                                store_txn_abort(&txn);
+                }
         }
         if (err != COVE_STORE_OK) {
                 /* Nothing claimed: the messages stay \Recent for a later session. */
@@ -359,13 +372,20 @@ static int sync_changes(struct imap_session *session, struct store_txn *txn,
         return err == COVE_STORE_NOTFOUND ? 0 : -1;
 }
 
-int imap_view_sync(struct imap_session *session, bool allow_expunge)
+int imap_view_sync(struct imap_session *session, bool allow_expunge, bool in_batch)
 {
         struct imap_view *view = session->view;
         struct store *store = session->daemon->store;
         struct store_txn *txn;
         const struct cove_store_mailbox *mbox;
-        if (store_txn_begin(store, false, &txn) != COVE_STORE_OK)
+        /* Inside a running write batch (a batched command's own changes)
+           the view reads through a txn nested in the batch: it sees those
+           changes before their commit, and a \Recent claim joins the batch
+           instead of waiting, on this thread, for the writer lock. */
+        in_batch = in_batch && write_batch_running(session->daemon->batch);
+        enum cove_store_err begun = in_batch ? write_batch_begin(session->daemon->batch, &txn)
+                                             : store_txn_begin(store, false, &txn);
+        if (begun != COVE_STORE_OK)
                 return 0;   /* transient: try again at the next boundary */
         if (store_mailbox_get(txn, view->mailbox_id, &mbox) != COVE_STORE_OK ||
             mbox->uidvalidity != view->uidvalidity) {
@@ -392,13 +412,16 @@ int imap_view_sync(struct imap_session *session, bool allow_expunge)
                 view_flush_expunges(session);
         if (st.new_uids.len > 0) {
                 sync_add_new(view, &st);
-                imap_view_claim_recent(session, seen_recent_uid);
+                imap_view_claim_recent(session, seen_recent_uid, in_batch ? txn : NULL);
                 conn_printf(&session->conn, "* %u EXISTS\r\n", view->count);
                 conn_printf(&session->conn, "* %u RECENT\r\n", imap_view_recent_count(view));
         }
         sync_send_flags(session, txn, &st);
         sync_state_free(&st);
-        store_txn_abort(&txn);
+        if (in_batch)
+                (void)store_txn_commit_as(&txn, group_commit_mode(session->daemon->commit));
+        else
+                store_txn_abort(&txn);
         return 0;
 }
 

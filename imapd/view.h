@@ -84,19 +84,26 @@ void imap_view_expunge_seq(struct imap_cmd *cmd, uint32_t seq, bool announce);
    responses: EXISTS (+ RECENT) for new messages, FETCH (UID FLAGS) for
    changed flags, and EXPUNGE when allow_expunge (else expunges stay
    pending). Returns 0, or -1 when the mailbox is gone or its UIDVALIDITY
-   changed (the session then says BYE and closes) or on store failure. */
-int imap_view_sync(struct imap_session *session, bool allow_expunge);
+   changed (the session then says BYE and closes) or on store failure.
+   in_batch (only for a session whose own command changed the store in the
+   running write batch: a failed batch closes such a session): read through
+   a txn nested in the batch, seeing its uncommitted changes. Otherwise a
+   session could show changes that a failed batch then takes back. */
+int imap_view_sync(struct imap_session *session, bool allow_expunge, bool in_batch);
 
 /* \Recent (RFC 3501 §2.3.2, docs/imap.md). A SELECT view on an engine that
    keeps the recent_uid watermark claims, in a short write txn, every UID
    from the watermark up to its uidnext and advances the watermark, so no
    other session gets them; called after opening and after new messages
    join the view. seen_recent_uid is the watermark last read (no write txn
-   when it is already at the view's uidnext). Other views (EXAMINE, or no
+   when it is already at the view's uidnext). write_txn: claim in that write
+   txn (a sync inside the write batch), else in a txn of its own, through
+   the write batch. Other views (EXAMINE, or no
    engine support) claim nothing: EXAMINE shows the unclaimed messages as
    \Recent without taking them, an engine without the watermark makes
    messages arriving while selected \Recent. */
-void imap_view_claim_recent(struct imap_session *session, uint32_t seen_recent_uid);
+void imap_view_claim_recent(struct imap_session *session, uint32_t seen_recent_uid,
+                            struct store_txn *write_txn);
 
 /* Opens a view of mailbox (a record read in txn) into the session pool and
    fills it from the store. Writes nothing (SELECT then calls

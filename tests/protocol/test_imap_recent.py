@@ -171,6 +171,36 @@ class ImapRecent(unittest.TestCase):
         for s in (a, b, c):
             s.close()
 
+    def test_own_append_and_copy_while_selected(self):
+        # The session's own APPEND (and COPY) into its selected mailbox: the
+        # EXISTS and RECENT come with the command's reply (the view syncs,
+        # and claims, inside the write batch), the message is \Recent here
+        # and nowhere else.
+        self.fresh_box("Own", 1)
+        a = Session(self.port)
+        b = Session(self.port)
+        lines = a.ok("SELECT Own")
+        self.assertEqual(a.number(lines, "RECENT"), 1)
+        b.ok("SELECT Own")
+        msg = message(20)
+        a.n += 1
+        tag = b"t%d" % a.n
+        lines = a.raw.cmd(tag, b"APPEND Own {%d+}\r\n" % len(msg) + msg)
+        self.assertRegex(lines[-1], rb"^t\d+ OK")
+        self.assertEqual(a.number(lines, "EXISTS"), 2, lines)
+        self.assertEqual(a.number(lines, "RECENT"), 2, lines)
+        lines = a.ok("COPY 1 Own")
+        self.assertEqual(a.number(lines, "EXISTS"), 3, lines)
+        self.assertEqual(a.number(lines, "RECENT"), 3, lines)
+        self.assertEqual(a.recent_flags(), {1: True, 2: True, 3: True})
+        lines = self.wait_exists(b, 3)
+        self.assertEqual(b.number(lines, "RECENT"), 0)
+        self.assertEqual(b.search("RECENT"), set())
+        c = Session(self.port)
+        self.assertEqual(c.status_recent("Own"), 0, "claimed by A for good")
+        for s in (a, b, c):
+            s.close()
+
     def test_status_counts_unclaimed(self):
         self.fresh_box("Stat", 2)
         a = Session(self.port)
