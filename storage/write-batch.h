@@ -14,8 +14,10 @@
  *
  * With flush = commit and an engine offering handoff transactions (LMDB),
  * the batch's transaction is begun and committed, durably, by a helper
- * thread: the loop only nests its work in it and goes on serving other
- * sessions while the commit flushes. That commit covers every waiter the
+ * thread: the loop never waits for the engine's writer lock (another
+ * process's batch may hold it through its commit), only nests its work in
+ * the transaction once it is there (entries queued meanwhile join it), and
+ * goes on serving other sessions while the commit flushes. That commit covers every waiter the
  * group commit had queued when it began, so they are answered when it ends,
  * with no flush of their own (group_commit_claim). The next batch waits for
  * the running commit (the engine's writer lock is the helper's until then).
@@ -78,7 +80,9 @@ bool write_batch_running(const struct write_batch *wb);
    mode). Commit or abort it before run() returns. Every write txn of the
    loop's thread must begin here: while a batch runs, the thread holds the
    engine's writer lock, and a second top-level write txn would wait for
-   itself. */
+   itself. Outside a batch, while the helper is beginning one, the helper
+   commits that (empty) transaction first and the loop waits for it: the
+   queue stays for the next batch. */
 enum cove_store_err write_batch_begin(struct write_batch *wb, struct store_txn **txn_r);
 
 /* Batches committed since create (for tests and debug logs). */
