@@ -382,7 +382,7 @@ int imap_view_sync(struct imap_session *session, bool allow_expunge, bool in_bat
            the view reads through a txn nested in the batch: it sees those
            changes before their commit, and a \Recent claim joins the batch
            instead of waiting, on this thread, for the writer lock. */
-        in_batch = in_batch && write_batch_running(session->daemon->batch);
+        in_batch = in_batch && write_batch_nests(session->daemon->batch);
         enum cove_store_err begun = in_batch ? write_batch_begin(session->daemon->batch, &txn)
                                              : store_txn_begin(store, false, &txn);
         if (begun != COVE_STORE_OK)

@@ -415,6 +415,11 @@ bool write_batch_running(const struct write_batch *wb)
         return wb->running;
 }
 
+bool write_batch_nests(const struct write_batch *wb)
+{
+        return wb->running && wb->txn != NULL;
+}
+
 /* A write outside any batch while the helper begins one: that transaction
    holds (or is about to hold) the writer lock, so a top-level txn on this
    thread would wait for a commit that only this thread can ask for. The

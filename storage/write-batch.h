@@ -74,6 +74,9 @@ void write_batch_cancel(struct write_batch *wb, struct write_batch_entry *entry)
 
 /* True while a batch runs its entries. */
 bool write_batch_running(const struct write_batch *wb);
+/* True while a batch runs its entries inside a transaction of its own:
+   write_batch_begin() then nests, with no writer lock to take. */
+bool write_batch_nests(const struct write_batch *wb);
 
 /* A write txn for the running entry: nested in the batch's transaction when
    there is one, else a transaction of its own (commit it with the batch's

@@ -88,7 +88,7 @@ static void probe_run(struct write_batch_entry *entry)
         p->runs++;
         cr_assert(write_batch_running(wb));
         cr_assert_eq(write_batch_begin(wb, &txn), COVE_STORE_OK);
-        p->nested = store_can_nest(ts->store);
+        p->nested = write_batch_nests(wb);
         cr_assert_eq(store_msg_append(txn, inbox, &app, &saved), COVE_STORE_OK);
         if (p->fail_own_work)
                 store_txn_abort(&txn);
@@ -129,6 +129,7 @@ Test(write_batch, queued_entries_share_one_batch)
         cr_assert_eq(b.runs, 1);
         cr_assert_eq(c.runs, 1);
         cr_assert(a.nested, "LMDB nests: the entries ran inside the batch's txn");
+        cr_assert(!write_batch_nests(wb), "no batch runs now");
         cr_assert_eq(messages(), 2u, "the aborted entry's append was kept");
         cr_assert_eq(a.failures + b.failures + c.failures, 0);
         cr_assert(!a.entry.queued && !a.entry.ran);
