@@ -37,6 +37,7 @@ struct write_batch {
         enum store_flush mode;
         ev_prepare prepare;
         struct write_batch_entry *queue, **queue_tail;
+        struct write_batch_entry **first_tail;   /* after the last "first" entry */
         struct write_batch_entry *ran;    /* entries of the running batch */
         struct store_txn *txn;            /* the running batch's transaction */
         bool running;                     /* entries are being run */
@@ -63,6 +64,20 @@ static void queue_reset(struct write_batch *wb)
 {
         wb->queue = NULL;
         wb->queue_tail = &wb->queue;
+        wb->first_tail = &wb->queue;
+}
+
+/* Both tails again after an entry left the queue ("first" entries are a
+   prefix of it). */
+static void queue_retail(struct write_batch *wb)
+{
+        wb->first_tail = &wb->queue;
+        wb->queue_tail = &wb->queue;
+        while (*wb->queue_tail != NULL) {
+                if ((*wb->queue_tail)->first)
+                        wb->first_tail = &(*wb->queue_tail)->next;
+                wb->queue_tail = &(*wb->queue_tail)->next;
+        }
 }
 
 static bool list_remove(struct write_batch_entry **head, struct write_batch_entry *entry)
@@ -375,8 +390,9 @@ void write_batch_destroy(struct write_batch **wbp)
         free(wb);
 }
 
-void write_batch_enqueue(struct write_batch *wb, struct write_batch_entry *entry,
-                         write_batch_run_fn *run, write_batch_failed_fn *failed)
+/* Queues entry at the queue's end, or first: at the end of its "first" part. */
+static void enqueue_at(struct write_batch *wb, struct write_batch_entry *entry,
+                       write_batch_run_fn *run, write_batch_failed_fn *failed, bool first)
 {
         COVE_ASSERT(!entry->queued);
         if (entry->ran) {
@@ -389,20 +405,39 @@ void write_batch_enqueue(struct write_batch *wb, struct write_batch_entry *entry
         }
         entry->run = run;
         entry->failed = failed;
-        entry->next = NULL;
         entry->queued = true;
-        *wb->queue_tail = entry;
-        wb->queue_tail = &entry->next;
+        entry->first = first;
+        if (!first) {
+                entry->next = NULL;
+                *wb->queue_tail = entry;
+                wb->queue_tail = &entry->next;
+                return;
+        }
+        bool only_firsts = wb->queue_tail == wb->first_tail;
+        entry->next = *wb->first_tail;
+        *wb->first_tail = entry;
+        wb->first_tail = &entry->next;
+        if (only_firsts)
+                wb->queue_tail = &entry->next;
+}
+
+void write_batch_enqueue(struct write_batch *wb, struct write_batch_entry *entry,
+                         write_batch_run_fn *run, write_batch_failed_fn *failed)
+{
+        enqueue_at(wb, entry, run, failed, false);
+}
+
+void write_batch_enqueue_first(struct write_batch *wb, struct write_batch_entry *entry,
+                               write_batch_run_fn *run, write_batch_failed_fn *failed)
+{
+        enqueue_at(wb, entry, run, failed, true);
 }
 
 void write_batch_cancel(struct write_batch *wb, struct write_batch_entry *entry)
 {
         if (entry->queued) {
                 list_remove(&wb->queue, entry);
-                /* Rebuild the tail: the removed entry may have been last. */
-                wb->queue_tail = &wb->queue;
-                while (*wb->queue_tail != NULL)
-                        wb->queue_tail = &(*wb->queue_tail)->next;
+                queue_retail(wb);   /* the removed entry may have ended a part */
                 entry->queued = false;
         } else if (entry->ran) {
                 list_remove(&wb->ran, entry);

@@ -50,6 +50,7 @@ struct write_batch_entry {
         write_batch_run_fn *run;
         write_batch_failed_fn *failed;
         bool queued;                 /* waiting for the next batch */
+        bool first;                  /* queued with write_batch_enqueue_first */
         bool ran;                    /* in the running batch, before its commit */
 };
 
@@ -68,6 +69,13 @@ void write_batch_destroy(struct write_batch **wbp);
    from inside this function. */
 void write_batch_enqueue(struct write_batch *wb, struct write_batch_entry *entry,
                          write_batch_run_fn *run, write_batch_failed_fn *failed);
+/* The same, but entry runs before every entry queued with
+   write_batch_enqueue(), so before anything in the batch changed the store:
+   a txn it nests in the batch reads the last committed state, and only
+   what other "first" entries wrote (say, to read a view and claim
+   something in the same txn). */
+void write_batch_enqueue_first(struct write_batch *wb, struct write_batch_entry *entry,
+                               write_batch_run_fn *run, write_batch_failed_fn *failed);
 /* The owner is going away: entry is forgotten (dequeued, or not told about
    the running batch's result). */
 void write_batch_cancel(struct write_batch *wb, struct write_batch_entry *entry);

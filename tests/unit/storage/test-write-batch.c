@@ -30,6 +30,7 @@ struct probe {
         int runs, failures;
         bool nested;            /* its txn was nested in a batch */
         enum cove_store_err err;
+        int label;              /* for order checks */
 };
 
 static void start(const char *engine, const char *options)
@@ -178,6 +179,50 @@ Test(write_batch, entry_queued_again_while_its_batch_commits)
         cr_assert_eq(b.runs, 1);
         cr_assert_eq(b.failures, 0);
         cr_assert_eq(messages(), 1u);
+}
+
+/* Records the order in which entries run. */
+static int run_order[8], run_count;
+
+static void order_run(struct write_batch_entry *entry)
+{
+        struct probe *p = container_of(entry, struct probe, entry);
+        p->runs++;
+        run_order[run_count++] = p->label;
+}
+
+/* Entries queued "first" run before the others (in their own order), also
+   when queued after them, and the queue's two parts survive a cancel. */
+Test(write_batch, first_entries_run_before_the_others)
+{
+        struct probe a = { .label = 1 }, f1 = { .label = 2 }, b = { .label = 3 }, f2 = { .label = 4 },
+                     f3 = { .label = 5 }, c = { .label = 6 };
+        run_count = 0;
+        write_batch_enqueue(wb, &a.entry, order_run, probe_failed);
+        write_batch_enqueue_first(wb, &f1.entry, order_run, probe_failed);
+        write_batch_enqueue(wb, &b.entry, order_run, probe_failed);
+        write_batch_enqueue_first(wb, &f2.entry, order_run, probe_failed);
+        write_batch_enqueue_first(wb, &f3.entry, order_run, probe_failed);
+        write_batch_cancel(wb, &f3.entry);    /* the last "first" */
+        write_batch_cancel(wb, &b.entry);     /* the last of all */
+        write_batch_enqueue(wb, &c.entry, order_run, probe_failed);
+        write_batch_enqueue_first(wb, &f3.entry, order_run, probe_failed);
+        run_until_batches(1);
+        cr_assert_eq(run_count, 5);
+        int want[] = { 2, 4, 5, 1, 6 };
+        for (int i = 0; i < 5; i++)
+                cr_assert_eq(run_order[i], want[i], "position %d: %d", i, run_order[i]);
+        cr_assert_eq(b.runs, 0);
+
+        /* Only "first" entries: the tail still follows them. */
+        struct probe g = { .label = 7 }, d = { .label = 8 };
+        run_count = 0;
+        write_batch_enqueue_first(wb, &g.entry, order_run, probe_failed);
+        write_batch_enqueue(wb, &d.entry, order_run, probe_failed);
+        run_until_batches(2);
+        cr_assert_eq(run_count, 2);
+        cr_assert_eq(run_order[0], 7);
+        cr_assert_eq(run_order[1], 8);
 }
 
 Test(write_batch, begin_outside_a_batch_is_a_txn_of_its_own)
