@@ -23,7 +23,7 @@ enum cmd_result imap_cmd_idle(struct imap_cmd *cmd)
                 imap_cmd_set_cleanup(cmd, idle_cleanup, NULL);
                 imap_reply_continue(cmd, "idling");
                 /* Anything that happened before IDLE goes out now. */
-                if (session->view != NULL && imap_view_sync(session, true, false) < 0) {
+                if (session->view != NULL && imap_view_sync(session, true, IMAP_SYNC_NOW) < 0) {
                         imap_reply_untagged(cmd, "BYE Selected mailbox is gone");
                         return CMD_RESULT_ABORT;
                 }

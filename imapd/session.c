@@ -73,6 +73,8 @@ void imap_session_login(struct imap_session *session, const char *user, uint32_t
 
 /* ---- change notification ---- */
 
+static void session_push_changes(struct imap_session *session, enum imap_sync_mode mode);
+
 static void session_watch_cb(struct ev_loop *loop, ev_io *io, int revents)
 {
         struct imap_session *session = container_of(io, struct imap_session, watch_io);
@@ -80,14 +82,9 @@ static void session_watch_cb(struct ev_loop *loop, ev_io *io, int revents)
                 return;
         store_watch_drain(session->watch);
         session->watch_fired = true;
-        if (session->idling && session->view != NULL && !session->conn.closing) {
-                /* RFC 2177: while idling, updates go out as they happen. */
-                session->watch_fired = false;
-                if (imap_view_sync(session, true, false) < 0) {
-                        conn_write_str(&session->conn, "* BYE Selected mailbox is gone\r\n");
-                        conn_close_after_flush(&session->conn, "selected mailbox gone");
-                }
-        }
+        if (session->idling && session->view != NULL && !session->conn.closing &&
+            session->sync_deferred == DEFERRED_NONE)
+                session_push_changes(session, IMAP_SYNC_OR_DEFER);
 }
 
 int imap_session_watch_start(struct imap_session *session)
@@ -173,27 +170,67 @@ static void session_flushed(struct group_commit_waiter *waiter, enum cove_store_
         conn_output_release(&session->conn);
 }
 
+enum sync_outcome {
+        SYNC_DONE,
+        SYNC_DEFERRED,      /* owed to the write batch (session_defer_sync) */
+        SYNC_CLOSING,       /* the mailbox is gone: BYE sent, closing */
+};
+
 /* Brings the selected view up to date when the store changed (RFC 3501
-   §7.4.1: no EXPUNGE during commands using sequence numbers); in_batch: see
-   imap_view_sync(). Returns false when the session is closing (its mailbox
-   is gone). */
-static bool session_sync_view(struct imap_session *session, bool in_batch)
+   §7.4.1: no EXPUNGE during commands using sequence numbers; an IDLE push
+   allows them); mode: see imap_view_sync(). */
+static enum sync_outcome session_sync_view(struct imap_session *session,
+                                           enum imap_sync_mode mode)
 {
         struct imap_cmd *cmd = session->cmd;
         if (session->state != IMAP_STATE_SELECTED || session->view == NULL ||
             !session_changes_pending(session))
-                return true;
+                return SYNC_DONE;
         if (session->watch != NULL)
                 store_watch_drain(session->watch);
         session->watch_fired = false;
-        bool allow = (cmd->entry == NULL || (cmd->entry->flags & IMAP_CMD_USES_SEQS) == 0);
-        if (imap_view_sync(session, allow, in_batch) < 0) {
+        bool allow = session->idling || cmd == NULL || cmd->entry == NULL ||
+                     (cmd->entry->flags & IMAP_CMD_USES_SEQS) == 0;
+        int r = imap_view_sync(session, allow, mode);
+        if (r > 0) {
+                session->watch_fired = true;   /* still owed */
+                return SYNC_DEFERRED;
+        }
+        if (r < 0) {
                 session_cmd_cleanup(session);
                 session_reply_bye_and_close(session, "Selected mailbox is gone",
                                             "selected mailbox gone");
-                return false;
+                return SYNC_CLOSING;
         }
-        return true;
+        return SYNC_DONE;
+}
+
+/* A sync that must claim \Recent for new messages waits for the worker's
+   next write batch, first in it, so that the claim joins the batch instead
+   of taking the writer lock (and a flush) on the loop: what the session
+   does next waits too (its input stays unread). */
+static void session_sync_run(struct write_batch_entry *entry);
+
+static void session_sync_failed(struct write_batch_entry *entry, enum cove_store_err err)
+{
+        /* Only the \Recent claim is lost: those messages may show as \Recent
+           in a later session too (docs/imap.md). The view read committed
+           state only, so there is nothing to take back. */
+}
+
+static void session_defer_sync(struct imap_session *session, enum imap_sync_deferral why)
+{
+        session->sync_deferred = why;
+        conn_input_suspend(&session->conn);
+        write_batch_enqueue_first(session->daemon->batch, &session->batch_entry,
+                                  session_sync_run, session_sync_failed);
+}
+
+/* While idling, changes go out as they are notified (RFC 2177). */
+static void session_push_changes(struct imap_session *session, enum imap_sync_mode mode)
+{
+        if (session_sync_view(session, mode) == SYNC_DEFERRED)
+                session_defer_sync(session, DEFERRED_PUSH);
 }
 
 /* The end of a command: its commits flushed, then the view sync (RFC 3501
@@ -224,7 +261,7 @@ static void session_command_finish(struct imap_session *session, enum cmd_result
                 session->flush_pending = false;
                 conn_output_hold(conn);
                 if (write_batch_running(session->daemon->batch) &&
-                    !session_sync_view(session, true)) {
+                    session_sync_view(session, IMAP_SYNC_IN_BATCH) == SYNC_CLOSING) {
                         conn_output_release(conn);
                         return;
                 }
@@ -236,12 +273,19 @@ static void session_command_finish(struct imap_session *session, enum cmd_result
         session_command_reply(session);
 }
 
-static void session_command_reply(struct imap_session *session)
+static void session_command_reply_as(struct imap_session *session, enum imap_sync_mode mode)
 {
         struct imap_cmd *cmd = session->cmd;
         struct conn *conn = &session->conn;
-        if (!session_sync_view(session, false))
+        switch (session_sync_view(session, mode)) {
+        case SYNC_DONE:
+                break;
+        case SYNC_DEFERRED:
+                session_defer_sync(session, DEFERRED_REPLY);
                 return;
+        case SYNC_CLOSING:
+                return;
+        }
         conn_printf(conn, "%s %s\r\n", cmd->tag,
                     cmd->tagged != NULL ? cmd->tagged : "OK Completed");
         log_debug("session=%s proto=imap user=%s command=%s reply=%.40s", conn->id,
@@ -258,6 +302,26 @@ static void session_command_reply(struct imap_session *session)
                 conn_close_after_flush(conn, "logout");
         else if (session->shutdown_requested)
                 session_reply_bye_and_close(session, "Server shutting down", "shutdown");
+}
+
+static void session_command_reply(struct imap_session *session)
+{
+        session_command_reply_as(session, IMAP_SYNC_OR_DEFER);
+}
+
+/* The write batch has begun: the deferred sync runs first in it. */
+static void session_sync_run(struct write_batch_entry *entry)
+{
+        struct imap_session *session = container_of(entry, struct imap_session, batch_entry);
+        enum imap_sync_deferral why = session->sync_deferred;
+        session->sync_deferred = DEFERRED_NONE;
+        if (session->conn.closing)
+                return;
+        conn_input_resume(&session->conn);
+        if (why == DEFERRED_REPLY)
+                session_command_reply_as(session, IMAP_SYNC_IN_BATCH);
+        else if (why == DEFERRED_PUSH && session->idling)
+                session_push_changes(session, IMAP_SYNC_IN_BATCH);
 }
 
 static enum conn_produce session_produce(struct conn *conn, void *context)

@@ -54,6 +54,13 @@ struct imap_daemon {
         struct offload_pool *offload;   /* password hashing off the loop */
 };
 
+/* What waits for a view sync owed to the write batch (session.c). */
+enum imap_sync_deferral {
+        DEFERRED_NONE,
+        DEFERRED_PUSH,      /* an IDLE push */
+        DEFERRED_REPLY,     /* the command's tagged reply */
+};
+
 /* Read-only for commands except where noted. */
 struct imap_session {
         struct conn conn;           /* first: container_of(conn, ...) */
@@ -75,7 +82,9 @@ struct imap_session {
         bool watch_fired;           /* a commit happened since the last sync */
         bool flush_pending;         /* the command committed without a flush */
         struct group_commit_waiter flush_waiter;   /* ...and waits for one */
-        struct write_batch_entry batch_entry;      /* a write command waiting to run */
+        struct write_batch_entry batch_entry;      /* a write command waiting to run,
+                                                      or a deferred sync */
+        enum imap_sync_deferral sync_deferred;   /* a sync waits for the batch */
         bool literal_discarding;    /* reading an oversize non-sync literal into nothing */
         bool command_failed;        /* the current command is being skipped */
         const char *fail_reply;     /* ...and this tagged reply ends it */

@@ -372,17 +372,17 @@ static int sync_changes(struct imap_session *session, struct store_txn *txn,
         return err == COVE_STORE_NOTFOUND ? 0 : -1;
 }
 
-int imap_view_sync(struct imap_session *session, bool allow_expunge, bool in_batch)
+int imap_view_sync(struct imap_session *session, bool allow_expunge, enum imap_sync_mode mode)
 {
         struct imap_view *view = session->view;
         struct store *store = session->daemon->store;
         struct store_txn *txn;
         const struct cove_store_mailbox *mbox;
-        /* Inside a running write batch (a batched command's own changes)
-           the view reads through a txn nested in the batch: it sees those
-           changes before their commit, and a \Recent claim joins the batch
-           instead of waiting, on this thread, for the writer lock. */
-        in_batch = in_batch && write_batch_nests(session->daemon->batch);
+        /* In the batch (view.h) the view reads through a txn nested in it,
+           and a \Recent claim joins the batch instead of waiting, on this
+           thread, for the writer lock. */
+        bool in_batch = mode == IMAP_SYNC_IN_BATCH &&
+                        write_batch_nests(session->daemon->batch);
         enum cove_store_err begun = in_batch ? write_batch_begin(session->daemon->batch, &txn)
                                              : store_txn_begin(store, false, &txn);
         if (begun != COVE_STORE_OK)
@@ -395,6 +395,11 @@ int imap_view_sync(struct imap_session *session, bool allow_expunge, bool in_bat
         uint64_t top = mbox->highestmodseq > mbox->expunge_modseq ? mbox->highestmodseq :
                        mbox->expunge_modseq;
         uint32_t seen_recent_uid = mbox->recent_uid;
+        if (mode == IMAP_SYNC_OR_DEFER && view->claims_recent &&
+            mbox->uidnext > view->uidnext && seen_recent_uid < mbox->uidnext) {
+                store_txn_abort(&txn);
+                return 1;   /* new messages to claim: in the batch */
+        }
         struct sync_state st;
         buf_init(&st.new_uids, 0);
         buf_init(&st.new_modseqs, 0);

@@ -80,16 +80,35 @@ void imap_view_set_modseq(struct imap_view *view, uint32_t seq, uint64_t modseq)
    CLOSE does not write, MOVE). */
 void imap_view_expunge_seq(struct imap_cmd *cmd, uint32_t seq, bool announce);
 
+/* How imap_view_sync() reads and claims \Recent. */
+enum imap_sync_mode {
+        /* A read txn; a \Recent claim commits on its own (through the
+           write batch: on the loop, outside a batch, it waits for the
+           store's writer lock). */
+        IMAP_SYNC_NOW,
+        /* The same, except that when the mailbox has new messages nobody
+           has claimed yet, nothing is done and the sync returns 1: the
+           caller then syncs again with IN_BATCH from an entry queued with
+           write_batch_enqueue_first(), so that the claim joins the batch. */
+        IMAP_SYNC_OR_DEFER,
+        /* Inside the running write batch, through a txn nested in it (when
+           the batch has one), the claim included. It sees what the batch
+           changed before it: only for a session whose own command changed
+           the store in the batch (a failed batch closes such a session) or
+           for an entry that runs before the batch's changes
+           (write_batch_enqueue_first). Otherwise a session could show
+           changes that a failed batch then takes back. */
+        IMAP_SYNC_IN_BATCH,
+};
+
 /* Brings the view up to date with the store and writes the untagged
    responses: EXISTS (+ RECENT) for new messages, FETCH (UID FLAGS) for
    changed flags, and EXPUNGE when allow_expunge (else expunges stay
-   pending). Returns 0, or -1 when the mailbox is gone or its UIDVALIDITY
-   changed (the session then says BYE and closes) or on store failure.
-   in_batch (only for a session whose own command changed the store in the
-   running write batch: a failed batch closes such a session): read through
-   a txn nested in the batch, seeing its uncommitted changes. Otherwise a
-   session could show changes that a failed batch then takes back. */
-int imap_view_sync(struct imap_session *session, bool allow_expunge, bool in_batch);
+   pending). Returns 0; 1 when mode is OR_DEFER and the sync must run in the
+   batch (nothing written, the view unchanged); -1 when the mailbox is gone
+   or its UIDVALIDITY changed (the session then says BYE and closes). Store
+   failures are logged and leave the view for the next sync. */
+int imap_view_sync(struct imap_session *session, bool allow_expunge, enum imap_sync_mode mode);
 
 /* \Recent (RFC 3501 §2.3.2, docs/imap.md). A SELECT view on an engine that
    keeps the recent_uid watermark claims, in a short write txn, every UID

@@ -201,6 +201,43 @@ class ImapRecent(unittest.TestCase):
         for s in (a, b, c):
             s.close()
 
+    def test_delivery_pushed_to_idle(self):
+        # An IDLE session is pushed the new message with its RECENT count:
+        # it claims it (the claim waits for the worker's write batch), so a
+        # session that looks later does not get it.
+        self.fresh_box("Idle", 1)
+        a = Session(self.port)
+        a.ok("SELECT Idle")
+        b = Session(self.port)
+        b.ok("SELECT Idle")
+        a.raw.send(b"i1 IDLE\r\n")
+        self.assertTrue(a.raw.line().startswith(b"+ "))
+        self.srv.deliver(USER, message(30), mailbox="Idle")
+        pushed = []
+        while b"* 2 RECENT" not in pushed:
+            line = a.raw.line()
+            self.assertTrue(line.startswith(b"* "), line)
+            pushed.append(line)
+        self.assertIn(b"* 2 EXISTS", pushed)
+        a.raw.send(b"DONE\r\n")
+        self.assertRegex(a.raw.until_tagged(b"i1")[-1], rb"^i1 OK")
+        self.assertEqual(a.recent_flags(), {1: True, 2: True})
+        lines = self.wait_exists(b, 2)
+        self.assertEqual(b.number(lines, "RECENT"), 0)
+        self.assertEqual(b.recent_flags(), {1: False, 2: False})
+        # A second delivery while A idles again.
+        a.raw.send(b"i2 IDLE\r\n")
+        self.assertTrue(a.raw.line().startswith(b"+ "))
+        self.srv.deliver(USER, message(31), mailbox="Idle")
+        pushed = []
+        while b"* 3 RECENT" not in pushed:
+            pushed.append(a.raw.line())
+        a.raw.send(b"DONE\r\n")
+        self.assertRegex(a.raw.until_tagged(b"i2")[-1], rb"^i2 OK")
+        self.assertEqual(a.search("RECENT"), {1, 2, 3})
+        for s in (a, b):
+            s.close()
+
     def test_status_counts_unclaimed(self):
         self.fresh_box("Stat", 2)
         a = Session(self.port)
