@@ -258,6 +258,10 @@ static void conn_check_eof(struct conn *c)
 {
         if (!c->eof || c->closing)
                 return;
+        if (c->abandon_on_eof) {
+                conn_close(c, "client disconnected");
+                return;
+        }
         if (c->ready && (c->suspended || c->producer != NULL || c->backpressure ||
                          c->need_dispatch))
                 return;   /* still answering; checked again when that ends */
@@ -623,6 +627,13 @@ void conn_fail(struct conn *c, const char *reason)
 void conn_input_suspend(struct conn *c)
 {
         c->suspended = true;
+}
+
+void conn_abandon_on_eof(struct conn *c, bool on)
+{
+        c->abandon_on_eof = on;
+        if (on)
+                conn_check_eof(c);
 }
 
 void conn_input_resume(struct conn *c)

@@ -127,6 +127,7 @@ struct conn {
         bool need_drained, tls_read_wants_write, tls_write_wants_read;
         bool hs_want_write, shutdown_seen;
         bool output_held;             /* conn_output_hold() */
+        bool abandon_on_eof;          /* conn_abandon_on_eof() */
 };
 
 /* ---- the manager: one per loop (worker) ---- */
@@ -183,6 +184,13 @@ void conn_close_after_flush(struct conn *conn, const char *reason);
    dispatches buffered input from the loop, not from inside this call. */
 void conn_input_suspend(struct conn *conn);
 void conn_input_resume(struct conn *conn);
+
+/* While on, the end of the peer's input closes the connection at once,
+   even while input is suspended (normally a suspended connection answers
+   what it has read first). For waits whose result only that peer could
+   use, such as a password check: on_close then cancels the work instead of
+   it being done for nobody (a flood of LOGINs that hang up). */
+void conn_abandon_on_eof(struct conn *conn, bool on);
 
 /* Keeps written output in the buffer (up to the high-water mark, or until
    the connection closes) until conn_output_release(): a reply whose end

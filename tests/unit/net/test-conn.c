@@ -325,6 +325,37 @@ Test(conn, peer_eof_processes_pipelined_then_closes)
         cr_assert(strstr(got.data, "ECHO b\r\n") != NULL);
 }
 
+/* Suspended (a command still being answered), the peer's EOF waits for
+   the answer; with conn_abandon_on_eof() it closes at once, also when the
+   EOF was seen before the flag was set. */
+Test(conn, eof_while_suspended_waits_unless_abandoned)
+{
+        struct conn_settings set = net_settings();
+        struct conn *c = start(&set);
+        conn_input_suspend(c);
+        shutdown(peer, SHUT_WR);
+        net_pump(loop, 5);
+        cr_assert_eq(net_events.closed, 0, "a suspended connection waits for its answer");
+        conn_abandon_on_eof(c, true);
+        net_pump(loop, 3);
+        cr_assert_eq(net_events.closed, 1);
+        cr_assert_str_eq(net_events.close_reason, "client disconnected");
+}
+
+Test(conn, eof_after_abandon_closes_at_once)
+{
+        struct conn_settings set = net_settings();
+        struct conn *c = start(&set);
+        conn_input_suspend(c);
+        conn_abandon_on_eof(c, true);
+        feed("queued\r\n");
+        cr_assert_eq(net_events.closed, 0);
+        shutdown(peer, SHUT_WR);
+        net_pump(loop, 5);
+        cr_assert_eq(net_events.closed, 1);
+        cr_assert_str_eq(lines(), "", "nothing more is dispatched");
+}
+
 Test(conn, suspend_and_resume)
 {
         struct conn_settings set = net_settings();
