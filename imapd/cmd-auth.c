@@ -66,6 +66,7 @@ static void auth_check_done(bool ok, void *context)
         st->check = NULL;
         st->checked = true;
         st->check_ok = ok;
+        conn_abandon_on_eof(&st->cmd->session->conn, false);
         imap_cmd_resume(st->cmd);
 }
 
@@ -80,6 +81,9 @@ static enum cmd_result auth_check_start(struct imap_cmd *cmd, struct auth_state 
         st->check = login_check_start(cmd->session->daemon->offload, hash, secret, password,
                                       len, auth_check_done, st);
         imap_cmd_suspend(cmd);
+        /* A client that hangs up meanwhile is closed at once and its check
+           cancelled (unless already running), not computed for nobody. */
+        conn_abandon_on_eof(&cmd->session->conn, true);
         return CMD_RESULT_MORE;
 }
 

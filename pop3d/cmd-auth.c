@@ -94,6 +94,7 @@ static void auth_check_done(bool ok, void *context)
         c->job = NULL;
         s->check = NULL;
         s->delaying = false;
+        conn_abandon_on_eof(&s->conn, false);
         if (sasl) {
                 auth_step_result(s, sasl_server_verified(s->sasl, ok), NULL, 0);
         } else if (ok && user_id != 0) {
@@ -120,6 +121,9 @@ static void auth_check_start(struct pop3_session *s, struct pop3_auth_check *c,
         conn_input_suspend(&s->conn);
         c->job = login_check_start(s->daemon->offload, hash, secret, password, len,
                                    auth_check_done, c);
+        /* A client that hangs up meanwhile is closed at once and its check
+           cancelled (unless already running), not computed for nobody. */
+        conn_abandon_on_eof(&s->conn, true);
 }
 
 void pop3_auth_check_pass(struct pop3_session *s, uint32_t user_id, const char *name,

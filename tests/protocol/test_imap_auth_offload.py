@@ -5,8 +5,9 @@ One worker; "slow@example.org" has a deliberately expensive hash
 While several clients LOGIN / AUTHENTICATE as that user at once, a logged-in
 session's NOOPs keep coming back quickly (the loop is not blocked); wrong
 passwords, unknown users and every plaintext mechanism answer as before;
-clients that disconnect while their password is being checked leave no
-trace (no crash, no sanitizer report at stop, the worker still serves); and
+clients that disconnect while their password is being checked are closed
+at once and their checks cancelled (no login for nobody, no crash, no
+sanitizer report at stop, the worker still serves); and
 the failed-login throttle still delays repeated failures.
 """
 import base64
@@ -114,8 +115,12 @@ class ImapAuthOffload(unittest.TestCase):
         s.sendall(line)
         return s
 
+    def logins(self):
+        return self.srv.log_text("imapd").count("user=slow@example.org login ip=")
+
     def test_disconnect_while_the_password_is_checked(self):
         plain = base64.b64encode(b"\0slow@example.org\0slow pw").decode()
+        before = self.logins()
         socks = []
         for i in range(3):
             socks.append(self.raw_command(b'a LOGIN slow@example.org "slow pw"\r\n'))
@@ -130,6 +135,10 @@ class ImapAuthOffload(unittest.TestCase):
         c.logout()
         log = self.srv.log_text("imapd")
         self.assertNotIn("AddressSanitizer", log)
+        # Closed at once and their checks cancelled: none of the six logged
+        # in for nobody (the one running when they hung up finished without
+        # an answer); only the last client did.
+        self.assertEqual(self.logins() - before, 1, log[-3000:])
 
     def test_throttle_still_delays_failures(self):
         delays = []

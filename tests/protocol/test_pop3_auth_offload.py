@@ -5,7 +5,8 @@ One worker; slow0..slow3 have deliberately expensive hashes (sha512-crypt,
 at once (USER/PASS and AUTH PLAIN), a logged-in session's NOOPs keep coming
 back quickly; wrong passwords, unknown users and AUTH LOGIN answer as
 before; a command pipelined behind PASS waits for the check's answer;
-clients that disconnect mid-check leave the worker serving (and no
+clients that disconnect mid-check are closed at once and their checks
+cancelled (no login for nobody), leaving the worker serving (and no
 sanitizer report at stop).
 """
 import base64
@@ -118,8 +119,12 @@ class Pop3AuthOffload(unittest.TestCase):
         self.assertTrue(lines[1].startswith(b"+OK Logged in"), lines)
         self.assertTrue(lines[2].startswith(b"+OK 0 0"), lines)
 
+    def logins(self, user):
+        return self.srv.log_text("pop3d").count(f"user={user} login method=")
+
     def test_disconnect_while_the_password_is_checked(self):
         plain = base64.b64encode(b"\0slow0@example.org\0slow pw")
+        before = (self.logins("slow0@example.org"), self.logins("slow1@example.org"))
         for i in range(3):
             for cmds in (b"USER slow1@example.org\r\nPASS slow pw\r\n",
                          b"AUTH PLAIN " + plain + b"\r\n"):
@@ -134,6 +139,10 @@ class Pop3AuthOffload(unittest.TestCase):
         self.assertEqual(p.stat()[0], 0)
         p.quit()
         self.assertNotIn("AddressSanitizer", self.srv.log_text("pop3d"))
+        # Closed at once and their checks cancelled: no login for nobody,
+        # only the last client's.
+        after = (self.logins("slow0@example.org"), self.logins("slow1@example.org"))
+        self.assertEqual((after[0] - before[0], after[1] - before[1]), (0, 1))
 
 
 if __name__ == "__main__":
