@@ -50,6 +50,12 @@ static enum cmd_result select_common(struct imap_cmd *cmd, bool readonly)
                 err = store_mailbox_lookup(txn, session->user_id, store_name, &mbox);
         struct imap_view *view = NULL;
         uint32_t seen_recent_uid = 0;
+        if (err == COVE_STORE_OK && !readonly && !cmd->batched &&
+            mbox->recent_uid < mbox->uidnext && store_tracks_recent(session->daemon->store)) {
+                /* Messages nobody has claimed as \Recent: this session will,
+                   in the write batch rather than with a commit of its own. */
+                return imap_cmd_run_in_batch(cmd);
+        }
         if (err == COVE_STORE_OK) {
                 seen_recent_uid = mbox->recent_uid;
                 (void)imap_view_open(session, txn, mbox, name, readonly, &view, &err);
@@ -60,8 +66,8 @@ static enum cmd_result select_common(struct imap_cmd *cmd, bool readonly)
                 return imap_reply_store_err(cmd, err, readonly ? "EXAMINE" : "SELECT");
         }
         session->view = view;
-        /* Takes this session's \Recent messages (a write txn only when the
-           watermark is below UIDNEXT). */
+        /* Takes this session's \Recent messages (a write only when the
+           watermark is below UIDNEXT; nested in the write batch then). */
         imap_view_claim_recent(session, seen_recent_uid, NULL);
         imap_session_set_state(session, IMAP_STATE_SELECTED);
         select_untagged(cmd, view);

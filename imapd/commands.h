@@ -135,6 +135,14 @@ void imap_cmd_stream(struct imap_cmd *cmd, imap_produce_fn *fn, void *context);
 /* Waits for an outside event; the event's callback calls imap_cmd_resume(). */
 void imap_cmd_suspend(struct imap_cmd *cmd);
 void imap_cmd_resume(struct imap_cmd *cmd);
+/* Runs the handler again, from the start, first in the worker's next write
+   batch (write_batch_enqueue_first: before the batch changed anything), for
+   a command not flagged IMAP_CMD_WRITES that found, before changing
+   anything, that it has a small write to make (a \Recent claim): in the
+   batch that write nests in the batch's txn instead of taking the store's
+   writer lock on the event loop. Ends the command's txn; the command must
+   not be batched already. Return what it returns. */
+enum cmd_result imap_cmd_run_in_batch(struct imap_cmd *cmd);
 
 void imap_cmd_set_cleanup(struct imap_cmd *cmd, imap_cmd_cleanup_fn *fn, void *context);
 

@@ -349,6 +349,7 @@ static void session_run(struct imap_session *session);
 static void session_batch_run(struct write_batch_entry *entry)
 {
         struct imap_session *session = container_of(entry, struct imap_session, batch_entry);
+        session->cmd->suspended = false;   /* imap_cmd_run_in_batch() */
         conn_input_resume(&session->conn);
         session_run(session);
 }
@@ -402,6 +403,18 @@ static void session_run(struct imap_session *session)
                 conn_input_suspend(&session->conn);
         else
                 COVE_ASSERT(cmd->wait_line);
+}
+
+enum cmd_result imap_cmd_run_in_batch(struct imap_cmd *cmd)
+{
+        struct imap_session *session = cmd->session;
+        COVE_ASSERT(!cmd->batched);
+        imap_cmd_txn_end(cmd);
+        cmd->batched = true;
+        cmd->suspended = true;
+        write_batch_enqueue_first(session->daemon->batch, &session->batch_entry,
+                                  session_batch_run, session_batch_failed);
+        return CMD_RESULT_MORE;
 }
 
 void imap_cmd_resume(struct imap_cmd *cmd)
