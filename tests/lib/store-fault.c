@@ -12,6 +12,9 @@
  *   fault_lock = none|inuse   inuse: every lock and guard is refused
  *   fault_sync = ok|fail      fail: every flush (sync, sync_concurrent) fails
  *                             with INTERNAL (the commits themselves stand)
+ *   fault_commit_delay_ms = N every top-level write commit first waits N ms,
+ *                             holding the writer lock (a slow disk: widens
+ *                             the window between a change and its commit)
  * Built with FAULT_SERIAL (cove_store_fault_serial.so) it offers no
  * sync_concurrent, like an engine that can only flush on the caller's thread.
  * Locks are its own flock files (<state_dir>/fault-<user_id>); notification
@@ -38,6 +41,7 @@ struct cove_store {
         unsigned long write_fail_at, writes;
         enum cove_store_err write_err;
         unsigned long commit_fail_at, commits;
+        unsigned long commit_delay_ms;
         bool lock_inuse;
         bool sync_fail;
         char error[512];
@@ -47,6 +51,7 @@ struct cove_store_txn {
         struct cove_store *fs;
         struct cove_store_txn *inner;   /* the inner engine's handle */
         bool write;
+        bool nested;                    /* txn_begin_nested: commits into its parent */
 };
 
 struct cove_store_lock {
@@ -129,6 +134,8 @@ static bool fault_option(struct cove_store *fs, const struct cove_store_option *
                 ok = parse_count(v, &fs->write_fail_at);
         else if (strcmp(k, "fault_commit_fail") == 0)
                 ok = parse_count(v, &fs->commit_fail_at);
+        else if (strcmp(k, "fault_commit_delay_ms") == 0)
+                ok = parse_count(v, &fs->commit_delay_ms);
         else if (strcmp(k, "fault_write_error") == 0) {
                 ok = strcmp(v, "temp") == 0 || strcmp(v, "internal") == 0 ||
                      strcmp(v, "corrupt") == 0;
@@ -300,9 +307,18 @@ static enum cove_store_err fault_txn_begin_nested(struct cove_store_txn *parent,
         if (fs->inner->txn_begin_nested == NULL)
                 return fault_fail(fs, COVE_STORE_INTERNAL, "fault: inner engine cannot nest");
         enum cove_store_err err = fs->inner->txn_begin_nested(parent->inner, &inner);
-        if (err == COVE_STORE_OK)
+        if (err == COVE_STORE_OK) {
                 *txn_r = fault_wrap(fs, inner, true);
+                (*txn_r)->nested = true;
+        }
         return err;
+}
+
+/* fault_commit_delay_ms, before a top-level write commit. */
+static void commit_delay(const struct cove_store *fs)
+{
+        if (fs->commit_delay_ms > 0)
+                usleep((useconds_t)(fs->commit_delay_ms * 1000));
 }
 
 /* Handoff txns (another thread): counted like the others; an injected
@@ -332,6 +348,7 @@ static enum cove_store_err fault_txn_commit_handoff(struct cove_store_txn **txnp
                 snprintf(errbuf, errlen, "injected failure of commit #%lu", fs->commits);
                 err = COVE_STORE_TEMP;
         } else {
+                commit_delay(fs);
                 err = fs->inner->txn_commit_handoff(&txn->inner, errbuf, errlen);
         }
         free(txn);
@@ -350,6 +367,8 @@ static enum cove_store_err fault_txn_commit(struct cove_store_txn **txnp, unsign
                                  fs->commits);
         } else {
                 fwd(txn);
+                if (txn->write && !txn->nested)
+                        commit_delay(fs);
                 err = fs->inner->txn_commit(&txn->inner, flags);
         }
         free(txn);
@@ -494,6 +513,18 @@ static enum cove_store_err fault_mailbox_get(struct cove_store_txn *txn, uint32_
                                              const struct cove_store_mailbox **mailbox_r)
 {
         return inner_ops(txn)->mailbox_get(fwd(txn), mailbox_id, mailbox_r);
+}
+
+/* The \Recent watermark of the inner engine (LMDB keeps one); not counted
+   by fault_write_fail, which aims at the writes under test. */
+static enum cove_store_err fault_mailbox_advance_recent(struct cove_store_txn *txn,
+                                                        uint32_t mailbox_id, uint32_t uid,
+                                                        uint32_t *old_r)
+{
+        if (inner_ops(txn)->mailbox_advance_recent == NULL)
+                return fault_fail(txn->fs, COVE_STORE_INTERNAL,
+                                  "fault: inner engine does not track \\Recent");
+        return inner_ops(txn)->mailbox_advance_recent(txn->inner, mailbox_id, uid, old_r);
 }
 
 static enum cove_store_err fault_mailbox_rename(struct cove_store_txn *txn,
@@ -760,6 +791,7 @@ static const struct cove_store_ops fault_ops = {
         .last_error = fault_last_error,
         .txn_begin = fault_txn_begin,
         .txn_commit = fault_txn_commit,
+        .mailbox_advance_recent = fault_mailbox_advance_recent,
         .txn_abort = fault_txn_abort,
         .sync = fault_sync,
         .txn_begin_nested = fault_txn_begin_nested,
