@@ -154,12 +154,13 @@ static void session_reply_bye_and_close(struct imap_session *session, const char
 
 static void session_command_reply(struct imap_session *session);
 
-/* The worker's shared flush covering this command's commits has ended. */
+/* The worker's shared flush (or the write batch's durable commit) covering
+   this command's commits has ended. */
 static void session_flushed(struct group_commit_waiter *waiter, enum cove_store_err err)
 {
         struct imap_session *session = container_of(waiter, struct imap_session, flush_waiter);
         struct imap_cmd *cmd = session->cmd;
-        if (err != COVE_STORE_OK) {
+        if (err != COVE_STORE_OK && session->flush_for_write) {
                 /* Committed and visible, but not known to be on disk. */
                 cmd->tagged = pool_printf(cmd->pool, "NO [UNAVAILABLE] The change could not "
                                           "be written to disk and may be lost [%s]",
@@ -226,11 +227,43 @@ static void session_defer_sync(struct imap_session *session, enum imap_sync_defe
                                   session_sync_run, session_sync_failed);
 }
 
-/* While idling, changes go out as they are notified (RFC 2177). */
+/* The command's reply (its output held) waits for the commit that covers
+   its writes (write) or its \Recent claim (session_flushed() goes on). */
+static void session_wait_commit(struct imap_session *session, bool write)
+{
+        session->flush_pending = false;
+        session->claim_pending = false;
+        session->flush_for_write = write;
+        conn_input_suspend(&session->conn);
+        group_commit_wait(session->daemon->commit, &session->flush_waiter, session_flushed);
+}
+
+static void session_push_committed(struct group_commit_waiter *waiter, enum cove_store_err err)
+{
+        struct imap_session *session = container_of(waiter, struct imap_session, flush_waiter);
+        conn_input_resume(&session->conn);
+        conn_output_release(&session->conn);
+}
+
+/* While idling, changes go out as they are notified (RFC 2177). In the
+   batch, with a \Recent claim, they go out once the batch has committed. */
 static void session_push_changes(struct imap_session *session, enum imap_sync_mode mode)
 {
-        if (session_sync_view(session, mode) == SYNC_DEFERRED)
+        bool in_batch = mode == IMAP_SYNC_IN_BATCH;
+        if (in_batch)
+                conn_output_hold(&session->conn);
+        enum sync_outcome r = session_sync_view(session, mode);
+        if (r == SYNC_DEFERRED) {
                 session_defer_sync(session, DEFERRED_PUSH);
+        } else if (r == SYNC_DONE && session->claim_pending) {
+                session->claim_pending = false;
+                conn_input_suspend(&session->conn);
+                group_commit_wait(session->daemon->commit, &session->flush_waiter,
+                                  session_push_committed);
+                return;
+        }
+        if (in_batch)
+                conn_output_release(&session->conn);
 }
 
 /* The end of a command: its commits flushed, then the view sync (RFC 3501
@@ -251,13 +284,14 @@ static void session_command_finish(struct imap_session *session, enum cmd_result
                 fn(cmd, cmd->cleanup_ctx);
         }
         imap_cmd_txn_end(cmd);
-        if (session->flush_pending) {
+        if (session->flush_pending || session->claim_pending) {
                 /* The command stays current (its input stays unread) until
                    the flush; other sessions of the worker go on meanwhile.
                    Inside the write batch the view syncs now: its \Recent
                    claim (say for the session's own APPEND) then joins the
                    batch instead of taking the writer lock on its own after
                    the flush. The untagged replies wait with the tagged. */
+                bool write = session->flush_pending;
                 session->flush_pending = false;
                 conn_output_hold(conn);
                 if (write_batch_running(session->daemon->batch) &&
@@ -265,9 +299,7 @@ static void session_command_finish(struct imap_session *session, enum cmd_result
                         conn_output_release(conn);
                         return;
                 }
-                conn_input_suspend(conn);
-                group_commit_wait(session->daemon->commit, &session->flush_waiter,
-                                  session_flushed);
+                session_wait_commit(session, write);
                 return;
         }
         session_command_reply(session);
@@ -284,6 +316,11 @@ static void session_command_reply_as(struct imap_session *session, enum imap_syn
                 session_defer_sync(session, DEFERRED_REPLY);
                 return;
         case SYNC_CLOSING:
+                return;
+        }
+        if (session->claim_pending) {
+                conn_output_hold(conn);   /* released by session_flushed() */
+                session_wait_commit(session, false);
                 return;
         }
         conn_printf(conn, "%s %s\r\n", cmd->tag,

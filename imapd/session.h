@@ -81,6 +81,10 @@ struct imap_session {
         ev_io watch_io;
         bool watch_fired;           /* a commit happened since the last sync */
         bool flush_pending;         /* the command committed without a flush */
+        bool flush_for_write;       /* ...and waits for it (a failure is its NO) */
+        bool claim_pending;         /* view.c: a \Recent claim was nested in the
+                                       running write batch; what tells the client
+                                       waits for the batch's commit */
         struct group_commit_waiter flush_waiter;   /* ...and waits for one */
         struct write_batch_entry batch_entry;      /* a write command waiting to run,
                                                       or a deferred sync */

@@ -124,6 +124,7 @@ void imap_view_claim_recent(struct imap_session *session, uint32_t seen_recent_u
 
         if (!view->claims_recent || seen_recent_uid >= view->uidnext)
                 return;
+        bool nested = write_txn != NULL || write_batch_nests(session->daemon->batch);
         if (write_txn != NULL) {
                 err = claim_in(view, write_txn, &old);
         } else {
@@ -152,6 +153,11 @@ void imap_view_claim_recent(struct imap_session *session, uint32_t seen_recent_u
         }
         if (old < view->uidnext)
                 recent_add(view, old, view->uidnext - 1);
+        /* Nested, the claim is seen by others only when the batch commits:
+           until then another session could claim the same messages, so
+           whatever tells this client about them waits for that commit. */
+        if (nested)
+                session->claim_pending = true;
 }
 
 bool imap_view_is_expunge_pending(const struct imap_view *view, uint32_t uid)

@@ -252,5 +252,53 @@ class ImapRecent(unittest.TestCase):
         a.close()
 
 
+class RecentClaimSlowCommit(unittest.TestCase):
+    """\\Recent claims made in the write batch, with every commit slowed down
+    (fault engine, 300 ms holding the writer lock): whatever tells a client
+    it got a message as \\Recent (SELECT, a NOOP's or an IDLE push's RECENT)
+    arrives only once the claim is committed, so a session that looks right
+    after never gets the same message as \\Recent too."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.srv = CoveServer(engine="fault",
+                             store_conf="fault_inner = lmdb\nfault_commit_delay_ms = 300\n")
+        cls.srv.add_user(USER, PASSWORD)
+        cls.srv.start("imapd")
+        cls.port = cls.srv.ports["imap"]
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.srv.stop()
+
+    def test_select_noop_and_idle_claims_are_committed_before_told(self):
+        self.srv.covectl("mailbox", "create", USER, "Slow")
+        self.srv.deliver(USER, message(1), mailbox="Slow")
+        a = Session(self.port)
+        b = Session(self.port)
+        lines = a.ok("SELECT Slow")
+        self.assertEqual(a.number(lines, "RECENT"), 1)
+        self.assertEqual(b.status_recent("Slow"), 0, "SELECT answered before its claim")
+        # A NOOP that brings a new message claims it.
+        self.srv.deliver(USER, message(2), mailbox="Slow")
+        lines = a.ok("NOOP")
+        self.assertEqual(a.number(lines, "RECENT"), 2, lines)
+        self.assertEqual(b.status_recent("Slow"), 0, "NOOP answered before its claim")
+        # So does an IDLE push.
+        a.raw.send(b"i1 IDLE\r\n")
+        self.assertTrue(a.raw.line().startswith(b"+ "))
+        self.srv.deliver(USER, message(3), mailbox="Slow")
+        pushed = []
+        while b"* 3 RECENT" not in pushed:
+            pushed.append(a.raw.line())
+        self.assertEqual(b.status_recent("Slow"), 0, "IDLE push sent before its claim")
+        a.raw.send(b"DONE\r\n")
+        self.assertRegex(a.raw.until_tagged(b"i1")[-1], rb"^i1 OK")
+        lines = b.ok("SELECT Slow")
+        self.assertEqual(b.number(lines, "RECENT"), 0)
+        for s in (a, b):
+            s.close()
+
+
 if __name__ == "__main__":
     unittest.main()
