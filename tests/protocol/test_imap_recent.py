@@ -70,10 +70,13 @@ class Session:
         self.raw.close()
 
 
-class ImapRecent(unittest.TestCase):
+class RecentServer(unittest.TestCase):
+    """One imapd for the class, started with SERVER_ARGS (no tests here)."""
+    SERVER_ARGS = {}
+
     @classmethod
     def setUpClass(cls):
-        cls.srv = CoveServer()
+        cls.srv = CoveServer(**cls.SERVER_ARGS)
         cls.srv.add_user(USER, PASSWORD)
         cls.srv.start("imapd")
         cls.port = cls.srv.ports["imap"]
@@ -81,6 +84,9 @@ class ImapRecent(unittest.TestCase):
     @classmethod
     def tearDownClass(cls):
         cls.srv.stop()
+
+
+class ImapRecent(RecentServer):
 
     def fresh_box(self, name, count):
         self.srv.covectl("mailbox", "create", USER, name)
@@ -252,24 +258,15 @@ class ImapRecent(unittest.TestCase):
         a.close()
 
 
-class RecentClaimSlowCommit(unittest.TestCase):
+class RecentClaimSlowCommit(RecentServer):
     """\\Recent claims made in the write batch, with every commit slowed down
     (fault engine, 300 ms holding the writer lock): whatever tells a client
     it got a message as \\Recent (SELECT, a NOOP's or an IDLE push's RECENT)
     arrives only once the claim is committed, so a session that looks right
     after never gets the same message as \\Recent too."""
 
-    @classmethod
-    def setUpClass(cls):
-        cls.srv = CoveServer(engine="fault",
-                             store_conf="fault_inner = lmdb\nfault_commit_delay_ms = 300\n")
-        cls.srv.add_user(USER, PASSWORD)
-        cls.srv.start("imapd")
-        cls.port = cls.srv.ports["imap"]
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.srv.stop()
+    SERVER_ARGS = {"engine": "fault",
+                   "store_conf": "fault_inner = lmdb\nfault_commit_delay_ms = 300\n"}
 
     def test_select_noop_and_idle_claims_are_committed_before_told(self):
         self.srv.covectl("mailbox", "create", USER, "Slow")
