@@ -149,7 +149,7 @@ static bool helper_take_result(struct write_batch *wb, enum helper_job job,
         return done;
 }
 
-/* Blocks until the helper's running job is over (destroy only). */
+/* Blocks until the helper's running job is over (destroy, give back). */
 static void helper_wait(struct write_batch *wb)
 {
         pthread_mutex_lock(&wb->lock);
