@@ -11,6 +11,7 @@ daemons inside a network namespace so that clients are not on loopback).
 Environment: COVE_BUILD_DIR (the build tree; set by ctest), COVE_TEST_KEEP=1
 keeps the temp directory for inspection (its path is printed).
 """
+import atexit
 import os
 import shutil
 import signal
@@ -42,6 +43,7 @@ def make_cert(directory):
     """Self-signed cert/key for localhost, generated once per test process."""
     if "pair" not in _CERT_CACHE:
         cdir = tempfile.mkdtemp(prefix="cove-cert-")
+        atexit.register(shutil.rmtree, cdir, True)
         cert, key = os.path.join(cdir, "cert.pem"), os.path.join(cdir, "key.pem")
         subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes",
                         "-days", "2", "-subj", "/CN=localhost", "-keyout", key,

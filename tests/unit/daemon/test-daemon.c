@@ -16,11 +16,15 @@
 static char dir[] = "/tmp/cove-daemon-XXXXXX";
 static char conf_path[256];
 
+static void cleanup(void);
+
 static void write_conf(const char *text)
 {
         FILE *f;
 
         cr_assert_not_null(mkdtemp(dir));
+        /* Tests that end in the daemon's exit() never reach .fini. */
+        atexit(cleanup);
         snprintf(conf_path, sizeof(conf_path), "%s/cove.conf", dir);
         f = fopen(conf_path, "w");
         cr_assert_not_null(f);
@@ -30,9 +34,11 @@ static void write_conf(const char *text)
 
 static void cleanup(void)
 {
-        if (conf_path[0] != '\0')
-                unlink(conf_path);
+        if (conf_path[0] == '\0')
+                return;
+        unlink(conf_path);
         rmdir(dir);
+        conf_path[0] = '\0';
 }
 
 TestSuite(daemon, .fini = cleanup);
