@@ -82,8 +82,10 @@ static void session_watch_cb(struct ev_loop *loop, ev_io *io, int revents)
                 return;
         store_watch_drain(session->watch);
         session->watch_fired = true;
+        /* Not while an earlier push waits for its sync (in the batch) or
+           for its claim's commit: that push goes on once it is out. */
         if (session->idling && session->view != NULL && !session->conn.closing &&
-            session->sync_deferred == DEFERRED_NONE)
+            session->sync_deferred == DEFERRED_NONE && !session->flush_waiter.queued)
                 session_push_changes(session, IMAP_SYNC_OR_DEFER);
 }
 
@@ -243,6 +245,9 @@ static void session_push_committed(struct group_commit_waiter *waiter, enum cove
         struct imap_session *session = container_of(waiter, struct imap_session, flush_waiter);
         conn_input_resume(&session->conn);
         conn_output_release(&session->conn);
+        /* What was notified meanwhile goes out now. */
+        if (session->idling && session->view != NULL && !session->conn.closing)
+                session_push_changes(session, IMAP_SYNC_OR_DEFER);
 }
 
 /* While idling, changes go out as they are notified (RFC 2177). In the

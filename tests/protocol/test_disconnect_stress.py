@@ -1,7 +1,9 @@
 """Dropped connections in the middle of pipelined writes: IMAP clients send
-random write commands (APPEND, STORE, EXPUNGE, CREATE/DELETE, COPY) and
-FETCHes, cut the connection at a random byte or after reading a little,
-while LMTP delivers to the same users; in both [store] flush modes. No
+random write commands (APPEND, STORE, EXPUNGE, CREATE/DELETE, COPY),
+FETCHes and NOOPs, cut the connection at a random byte or after reading a
+little, while LMTP delivers to the same users and other clients sit in IDLE
+(pushes that claim \\Recent in the write batch) and hang up at a random
+moment; in both [store] flush modes. No
 worker may die, no sanitizer may speak (CoveServer.stop checks), and the
 store must still answer afterwards. Bounded: a few seconds per mode, fixed
 seeds."""
@@ -22,7 +24,7 @@ SECONDS = 6
 def commands(rnd):
     out = []
     for i in range(rnd.randrange(1, 25)):
-        k = rnd.randrange(6)
+        k = rnd.randrange(7)
         if k == 0:
             m = b"Subject: x\r\n\r\nbody\r\n"
             out.append(b"c%d APPEND INBOX {%d+}\r\n%s\r\n" % (i, len(m), m))
@@ -35,6 +37,8 @@ def commands(rnd):
                        % (i, rnd.randrange(3), i, rnd.randrange(3)))
         elif k == 4:
             out.append(b"c%d FETCH 1:3 (FLAGS BODY[])\r\n" % i)
+        elif k == 5:
+            out.append(b"c%d NOOP\r\n" % i)
         else:
             out.append(b"c%d COPY 1:2 INBOX\r\n" % i)
     return b"".join(out)
@@ -70,6 +74,27 @@ class DisconnectStress(unittest.TestCase):
                 except OSError:
                     pass   # refused by the per-address limit, reset: fine
 
+        def idle_client(seed):
+            rnd = random.Random(seed)
+            while time.monotonic() < stop:
+                try:
+                    s = socket.create_connection(("127.0.0.1", srv.ports["imap"]), timeout=5)
+                    s.recv(1000)
+                    s.sendall(b"a LOGIN " + rnd.choice(USERS).encode()
+                              + b" pw\r\nb SELECT INBOX\r\ni IDLE\r\n")
+                    s.settimeout(0.05)
+                    until = time.monotonic() + rnd.uniform(0, 0.4)
+                    while time.monotonic() < until:
+                        try:
+                            s.recv(65536)   # pushes
+                        except OSError:
+                            pass
+                    if rnd.random() < 0.5:
+                        s.sendall(b"DONE\r\nn NOOP\r\n")
+                    s.close()
+                except OSError:
+                    pass
+
         def lmtp_client(seed):
             rnd = random.Random(seed)
             while time.monotonic() < stop:
@@ -81,6 +106,7 @@ class DisconnectStress(unittest.TestCase):
                     pass
 
         threads = ([threading.Thread(target=imap_client, args=(n,)) for n in range(4)]
+                   + [threading.Thread(target=idle_client, args=(50 + n,)) for n in range(2)]
                    + [threading.Thread(target=lmtp_client, args=(100 + n,)) for n in range(2)])
         for t in threads:
             t.start()
