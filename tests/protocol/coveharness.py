@@ -13,6 +13,7 @@ keeps the temp directory for inspection (its path is printed).
 """
 import atexit
 import os
+import re
 import shutil
 import signal
 import socket
@@ -123,16 +124,42 @@ key = {key}
         return self.covectl(*args, input=message)
 
     # --- daemons -------------------------------------------------------------
+    PORT_NAMES = {"imapd": ("imap", "imaps"), "pop3d": ("pop3", "pop3s"), "lmtpd": ("lmtp",)}
+
+    def spawn(self, d):
+        # Appended, so a restarted daemon keeps the first run's log.
+        log = open(os.path.join(self.dir, f"{d}.log"), "ab")
+        self.logs[d] = log.name
+        self.procs[d] = subprocess.Popen(self.wrap + [DAEMONS[d], "-F", "-c", self.conf],
+                                         stdout=log, stderr=subprocess.STDOUT)
+
+    def new_ports(self, d):
+        """Other free ports for d's listeners (free_port() raced another
+        test for one of them)."""
+        with open(self.conf) as f:
+            text = f.read()
+        for name in self.PORT_NAMES[d]:
+            old, self.ports[name] = self.ports[name], free_port()
+            text = re.sub(rf":{old}\b", f":{self.ports[name]}", text)
+        with open(self.conf, "w") as f:
+            f.write(text)
+
     def start(self, *daemons):
         for d in daemons:
-            # Appended, so a restarted daemon keeps the first run's log.
-            log = open(os.path.join(self.dir, f"{d}.log"), "ab")
-            self.logs[d] = log.name
-            self.procs[d] = subprocess.Popen(self.wrap + [DAEMONS[d], "-F", "-c", self.conf],
-                                             stdout=log, stderr=subprocess.STDOUT)
+            self.spawn(d)
         for d in daemons:
-            port = {"imapd": "imap", "pop3d": "pop3", "lmtpd": "lmtp"}[d]
-            self.wait_port(self.ports[port], d, host="127.0.0.1" if d == "lmtpd" else self.host)
+            port = self.PORT_NAMES[d][0]
+            for attempt in range(3):
+                try:
+                    self.wait_port(self.ports[port], d,
+                                   host="127.0.0.1" if d == "lmtpd" else self.host)
+                    break
+                except AssertionError:
+                    if (attempt == 2 or self.procs[d].poll() is None
+                            or "Address already in use" not in self.log_text(d)):
+                        raise
+                    self.new_ports(d)
+                    self.spawn(d)
 
     def wait_port(self, port, daemon, timeout=20.0, host="127.0.0.1"):
         deadline = time.monotonic() + timeout
