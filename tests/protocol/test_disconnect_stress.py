@@ -53,14 +53,19 @@ class DisconnectStress(unittest.TestCase):
         srv.start("imapd", "lmtpd")
         stop = time.monotonic() + SECONDS
 
+        def selected(rnd, more=b""):
+            """A connection with LOGIN and SELECT INBOX (and more) sent."""
+            s = socket.create_connection(("127.0.0.1", srv.ports["imap"]), timeout=5)
+            s.recv(1000)
+            s.sendall(b"a LOGIN " + rnd.choice(USERS).encode()
+                      + b" pw\r\nb SELECT INBOX\r\n" + more)
+            return s
+
         def imap_client(seed):
             rnd = random.Random(seed)
             while time.monotonic() < stop:
                 try:
-                    s = socket.create_connection(("127.0.0.1", srv.ports["imap"]), timeout=5)
-                    s.recv(1000)
-                    s.sendall(b"a LOGIN " + rnd.choice(USERS).encode()
-                              + b" pw\r\nb SELECT INBOX\r\n")
+                    s = selected(rnd)
                     data = commands(rnd)
                     cut = rnd.randrange(len(data) + 1) if rnd.random() < 0.5 else len(data)
                     s.sendall(data[:cut])
@@ -78,10 +83,7 @@ class DisconnectStress(unittest.TestCase):
             rnd = random.Random(seed)
             while time.monotonic() < stop:
                 try:
-                    s = socket.create_connection(("127.0.0.1", srv.ports["imap"]), timeout=5)
-                    s.recv(1000)
-                    s.sendall(b"a LOGIN " + rnd.choice(USERS).encode()
-                              + b" pw\r\nb SELECT INBOX\r\ni IDLE\r\n")
+                    s = selected(rnd, b"i IDLE\r\n")
                     s.settimeout(0.05)
                     until = time.monotonic() + rnd.uniform(0, 0.4)
                     while time.monotonic() < until:

@@ -65,6 +65,23 @@ class Session:
                 return int(m.group(1))
         raise AssertionError("no STATUS response")
 
+    def idle_until(self, tag, deliver, last):
+        """IDLE as tag; deliver(); the pushed lines up to and including
+        last. Stays idling (done() ends it)."""
+        self.raw.send(tag + b" IDLE\r\n")
+        assert self.raw.line().startswith(b"+ ")
+        deliver()
+        pushed = []
+        while last not in pushed:
+            line = self.raw.line()
+            assert line.startswith(b"* "), line
+            pushed.append(line)
+        return pushed
+
+    def done(self, tag):
+        self.raw.send(b"DONE\r\n")
+        assert re.match(rb"^" + tag + rb" OK", self.raw.until_tagged(tag)[-1])
+
     def close(self):
         self.cmd("LOGOUT")
         self.raw.close()
@@ -216,30 +233,18 @@ class ImapRecent(RecentServer):
         a.ok("SELECT Idle")
         b = Session(self.port)
         b.ok("SELECT Idle")
-        a.raw.send(b"i1 IDLE\r\n")
-        self.assertTrue(a.raw.line().startswith(b"+ "))
-        self.srv.deliver(USER, message(30), mailbox="Idle")
-        pushed = []
-        while b"* 2 RECENT" not in pushed:
-            line = a.raw.line()
-            self.assertTrue(line.startswith(b"* "), line)
-            pushed.append(line)
+        pushed = a.idle_until(b"i1", lambda: self.srv.deliver(USER, message(30), mailbox="Idle"),
+                              b"* 2 RECENT")
         self.assertIn(b"* 2 EXISTS", pushed)
-        a.raw.send(b"DONE\r\n")
-        self.assertRegex(a.raw.until_tagged(b"i1")[-1], rb"^i1 OK")
+        a.done(b"i1")
         self.assertEqual(a.recent_flags(), {1: True, 2: True})
         lines = self.wait_exists(b, 2)
         self.assertEqual(b.number(lines, "RECENT"), 0)
         self.assertEqual(b.recent_flags(), {1: False, 2: False})
         # A second delivery while A idles again.
-        a.raw.send(b"i2 IDLE\r\n")
-        self.assertTrue(a.raw.line().startswith(b"+ "))
-        self.srv.deliver(USER, message(31), mailbox="Idle")
-        pushed = []
-        while b"* 3 RECENT" not in pushed:
-            pushed.append(a.raw.line())
-        a.raw.send(b"DONE\r\n")
-        self.assertRegex(a.raw.until_tagged(b"i2")[-1], rb"^i2 OK")
+        a.idle_until(b"i2", lambda: self.srv.deliver(USER, message(31), mailbox="Idle"),
+                     b"* 3 RECENT")
+        a.done(b"i2")
         self.assertEqual(a.search("RECENT"), {1, 2, 3})
         for s in (a, b):
             s.close()
@@ -282,15 +287,10 @@ class RecentClaimSlowCommit(RecentServer):
         self.assertEqual(a.number(lines, "RECENT"), 2, lines)
         self.assertEqual(b.status_recent("Slow"), 0, "NOOP answered before its claim")
         # So does an IDLE push.
-        a.raw.send(b"i1 IDLE\r\n")
-        self.assertTrue(a.raw.line().startswith(b"+ "))
-        self.srv.deliver(USER, message(3), mailbox="Slow")
-        pushed = []
-        while b"* 3 RECENT" not in pushed:
-            pushed.append(a.raw.line())
+        a.idle_until(b"i1", lambda: self.srv.deliver(USER, message(3), mailbox="Slow"),
+                     b"* 3 RECENT")
         self.assertEqual(b.status_recent("Slow"), 0, "IDLE push sent before its claim")
-        a.raw.send(b"DONE\r\n")
-        self.assertRegex(a.raw.until_tagged(b"i1")[-1], rb"^i1 OK")
+        a.done(b"i1")
         lines = b.ok("SELECT Slow")
         self.assertEqual(b.number(lines, "RECENT"), 0)
         for s in (a, b):
