@@ -462,9 +462,11 @@ enum cove_store_err lmdb_txn_commit_handoff(struct cove_store_txn **txnp, char *
                                                                  : COVE_STORE_INTERNAL;
                         txn->map_full = txn->map_full || rc == MDB_MAP_FULL;
                         snprintf(errbuf, errlen, "lmdb: commit: %s", mdb_strerror(rc));
-                } else if (last_txnid(store) < id) {
+                } else if (last_txnid(store) != id) {
                         /* LMDB skips a txn that changed nothing, flush and
-                           all; earlier ORDERED commits still need it. */
+                           all; earlier ORDERED commits still need it. (When
+                           another process committed right after, the id
+                           differs too: one flush more, never one less.) */
                         err = lmdb_store_sync_concurrent(store, errbuf, errlen);
                 }
         }
