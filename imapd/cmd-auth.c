@@ -49,6 +49,8 @@ static void auth_cleanup(struct imap_cmd *cmd, void *context)
                 st->delaying = false;
         }
         /* Closed mid-check: the thread finishes, nobody is answered. */
+        if (st->check != NULL)
+                conn_abandon_on_eof(&cmd->session->conn, false);
         offload_job_cancel(&st->check);
 }
 

@@ -58,6 +58,7 @@ void pop3_auth_abort(struct pop3_session *s)
         if (s->check != NULL) {
                 offload_job_cancel(&s->check->job);
                 s->check = NULL;
+                conn_abandon_on_eof(&s->conn, false);
         }
         s->sasl = NULL;
         s->login_sasl = NULL;
