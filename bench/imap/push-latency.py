@@ -16,6 +16,7 @@ users meanwhile. Prints p50 / p90 / p99 / max in milliseconds.
 import argparse
 import os
 import random
+import shutil
 import smtplib
 import socket
 import statistics
@@ -138,7 +139,7 @@ listen = 127.0.0.1:{lmtp_port}
             p.terminate()
         for p in procs:
             p.wait(timeout=30)
-        subprocess.run(["rm", "-rf", tmp])
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -44,6 +44,22 @@ def acknowledgements(log, proto):
         proto.encode() + rb": (?:group commit waiters|durable commit acknowledged)=(\d+)", log)]
 
 
+def inbox_messages(srv, user):
+    boxes = json.loads(srv.covectl("mailbox", "list", user, "--json").stdout)
+    return [b for b in boxes if b["name"] == "INBOX"][0]["messages"]
+
+
+def failing_batch_server(test, user, daemon):
+    """daemon on the fault engine, the second commit of its store handle
+    made to fail: the first is the client's work nested in the write batch,
+    the second the batch itself."""
+    srv = CoveServer(engine="fault", store_conf="fault_inner = lmdb\nfault_commit_fail = 2\n")
+    test.addCleanup(srv.stop)
+    srv.add_user(user, PASSWORD)
+    srv.start(daemon)
+    return srv
+
+
 def append(c, tag, box, data):
     """APPEND with LITERAL+; returns the tagged line."""
     c.send(tag + b" APPEND " + box + b" {%d+}\r\n" % len(data) + data + b"\r\n")
@@ -233,13 +249,8 @@ class FlushFailure(unittest.TestCase):
 
 class BatchFailure(unittest.TestCase):
     def test_failed_batch_commit_closes_the_session_and_keeps_nothing(self):
-        # Commits of the worker's store handle: 1 = CREATE's nested txn into
-        # the write batch, 2 = the batch itself (made to fail).
-        srv = CoveServer(engine="fault",
-                         store_conf="fault_inner = lmdb\nfault_commit_fail = 2\n")
-        self.addCleanup(srv.stop)
-        srv.add_user("bf@example.org", PASSWORD)
-        srv.start("imapd")
+        # The batch holding CREATE's nested txn fails at its commit.
+        srv = failing_batch_server(self, "bf@example.org", "imapd")
         c = login(srv.ports["imap"], "bf@example.org", box=None)
         self.addCleanup(c.close)
         c.send(b"a CREATE Lost\r\n")
@@ -288,30 +299,21 @@ class LmtpGroupCommit(unittest.TestCase):
         self.assertEqual(sum(counts), 60, "every delivery waited for a flush")
         batches = [int(n) for n in re.findall(rb"lmtp: write batch entries=(\d+)", log)]
         self.assertEqual(sum(batches), 60, "every delivery ran in a write batch")
-        boxes = json.loads(srv.covectl("mailbox", "list", "lg@example.org", "--json").stdout)
-        inbox = [b for b in boxes if b["name"] == "INBOX"]
-        self.assertEqual(inbox[0]["messages"], 60, boxes)
+        self.assertEqual(inbox_messages(srv, "lg@example.org"), 60)
 
     def test_deliveries_acknowledged_after_a_shared_flush(self):
         self.check_deliveries("")
 
     def test_failed_batch_commit_answers_451_and_stores_nothing(self):
-        # Commits of the worker's store handle: 1 = the delivery nested in
-        # the write batch, 2 = the batch itself (made to fail).
-        srv = CoveServer(engine="fault",
-                         store_conf="fault_inner = lmdb\nfault_commit_fail = 2\n")
-        self.addCleanup(srv.stop)
-        srv.add_user("lf@example.org", PASSWORD)
-        srv.start("lmtpd")
+        # The batch holding the delivery's nested txn fails at its commit.
+        srv = failing_batch_server(self, "lf@example.org", "lmtpd")
         with smtplib.LMTP("127.0.0.1", srv.ports["lmtp"]) as l:
             # One recipient: its reply is the DATA reply.
             with self.assertRaises(smtplib.SMTPDataError) as cm:
                 l.sendmail("s@example.com", ["lf@example.org"], message(b"lost"))
             self.assertEqual(cm.exception.smtp_code, 451)
             l.sendmail("s@example.com", ["lf@example.org"], message(b"kept"))
-        boxes = json.loads(srv.covectl("mailbox", "list", "lf@example.org", "--json").stdout)
-        inbox = [b for b in boxes if b["name"] == "INBOX"]
-        self.assertEqual(inbox[0]["messages"], 1, boxes)
+        self.assertEqual(inbox_messages(srv, "lf@example.org"), 1)
         self.assertIn("lmtp: batch commit failed", srv.log_text("lmtpd"))
 
     def test_deliveries_acknowledged_after_a_shared_flush_nosync(self):
